@@ -1,0 +1,1 @@
+"""Keel: one integrated back office."""

@@ -1,0 +1,1 @@
+"""The core's verbs; each module holds one concept's services."""

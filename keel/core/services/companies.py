@@ -1,0 +1,127 @@
+"""Companies: creation (with roles, numbering and an owner) and settings."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from keel.core import events
+from keel.core.access import forget, require_permission
+from keel.core.activity import record
+from keel.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from keel.core.identifiers import validate_country, validate_registration_number, validate_tax_id
+from keel.core.models import Company, Currency, Membership, Role
+from keel.core.numbering import ensure_default_sequences
+from keel.core.permissions import DEFAULT_ROLES
+
+COMPANY_CREATED = events.declare("core.company_created", "A company was set up in Keel")
+COMPANY_UPDATED = events.declare("core.company_updated", "A company's settings changed")
+
+_EDITABLE = (
+    "legal_name", "country", "base_currency", "fiscal_year_start_month", "registration_number",
+    "tax_id", "street", "postal_code", "city", "region",
+)
+
+
+def _clean(values: dict) -> dict:
+    cleaned = dict(values)
+    if "legal_name" in cleaned:
+        cleaned["legal_name"] = (cleaned["legal_name"] or "").strip()
+        if not cleaned["legal_name"]:
+            raise ValidationFailed("A company needs a legal name.", code="company.invalid", field="legal_name")
+        if len(cleaned["legal_name"]) > 200:
+            raise ValidationFailed("The legal name is longer than 200 characters.", code="company.invalid", field="legal_name")
+    if "country" in cleaned:
+        cleaned["country"] = validate_country(cleaned["country"])
+    if "base_currency" in cleaned:
+        code = str(cleaned["base_currency"] or "").strip().upper()
+        currency = Currency.objects.filter(code=code, is_active=True).first()
+        if currency is None:
+            raise ValidationFailed(f"'{code}' is not a known currency.", code="currency.unknown", field="base_currency")
+        cleaned["base_currency"] = currency
+    if "fiscal_year_start_month" in cleaned:
+        month = cleaned["fiscal_year_start_month"]
+        if not isinstance(month, int) or not 1 <= month <= 12:
+            raise ValidationFailed("The fiscal year starts in a month from 1 to 12.", code="company.invalid", field="fiscal_year_start_month")
+    return cleaned
+
+
+def create_default_roles(company: Company) -> dict[str, Role]:
+    roles = [
+        Role(company=company, code=code, name=name, description=description, permissions=list(perms), is_system=True)
+        for code, (name, description, perms) in DEFAULT_ROLES.items()
+    ]
+    Role.objects.bulk_create(roles)
+    return {r.code: r for r in Role.objects.for_company(company)}
+
+
+def create_company(
+    *,
+    actor,
+    code: str,
+    legal_name: str,
+    country: str,
+    base_currency: str,
+    fiscal_year_start_month: int = 1,
+    registration_number: str = "",
+    tax_id: str = "",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    region: str = "",
+    owner=None,
+) -> Company:
+    """Set up a company: its roles, number sequences, and `owner` (default: the actor) as owner."""
+    if actor is not None and not (actor.is_superuser or actor.is_staff):
+        raise PermissionDenied("Only Keel administrators (staff) can create companies.", code="company.create_denied")
+    values = _clean(
+        {"legal_name": legal_name, "country": country, "base_currency": base_currency,
+         "fiscal_year_start_month": fiscal_year_start_month}
+    )
+    code = slugify(code or "")[:32]
+    if not code:
+        raise ValidationFailed("A company needs a short code (letters, digits, dashes).", code="company.invalid", field="code")
+    values["tax_id"] = validate_tax_id(tax_id, values["country"])
+    values["registration_number"] = validate_registration_number(registration_number, values["country"])
+    try:
+        with transaction.atomic():
+            company = Company.objects.create(
+                code=code, street=street, postal_code=postal_code, city=city, region=region, **values
+            )
+            roles = create_default_roles(company)
+            ensure_default_sequences(company)
+            owner = owner or actor
+            if owner is not None:
+                Membership.objects.create(company=company, user=owner, role=roles["owner"])
+                forget(owner)
+            record(company=company, actor=actor, verb=COMPANY_CREATED.name, subject=company,
+                   data={"code": company.code, "country": company.country, "base_currency": company.base_currency_id})
+    except IntegrityError:
+        raise Conflict(f"A company with the code '{code}' already exists.", code="company.duplicate_code", field="code")
+    return company
+
+
+def update_company(*, actor, company: Company, **changes) -> Company:
+    require_permission(actor, company, "company.manage")
+    unknown = set(changes) - set(_EDITABLE) - {"logo"}
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.", code="company.invalid")
+    values = _clean(changes)
+    country = values.get("country", company.country)
+    if "tax_id" in values or "country" in values:
+        values["tax_id"] = validate_tax_id(values.get("tax_id", company.tax_id), country)
+    if "registration_number" in values or "country" in values:
+        values["registration_number"] = validate_registration_number(
+            values.get("registration_number", company.registration_number), country
+        )
+    with transaction.atomic():
+        locked = Company.objects.select_for_update().get(pk=company.pk)
+        before = {k: str(getattr(locked, k + ("_id" if k == "base_currency" else ""))) for k in values if k != "logo"}
+        for name, value in values.items():
+            setattr(locked, name, value)
+        locked.save()
+        after = {k: str(getattr(locked, k + ("_id" if k == "base_currency" else ""))) for k in values if k != "logo"}
+        changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if changed or "logo" in values:
+            record(company=locked, actor=actor, verb=COMPANY_UPDATED.name, subject=locked, data={"changed": changed})
+    return locked

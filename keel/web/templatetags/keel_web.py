@@ -1,0 +1,104 @@
+"""Shared components: `{% record_history obj %}`, `{% record_attachments obj %}`, links.
+
+Any department's detail page shows a record's history and files with one line each:
+
+    {% load keel_web %}
+    {% record_history invoice %}
+    {% record_attachments invoice %}
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from keel.core.access import has_permission
+from keel.core.activity import subject_label
+from keel.core.models import Activity, Attachment, Company
+from keel.web.links import record_url
+
+register = template.Library()
+
+HISTORY_LIMIT = 100
+
+
+def _company_of(obj) -> Company:
+    return obj if isinstance(obj, Company) else obj.company
+
+
+@register.inclusion_tag("web/partials/record_history.html", takes_context=True)
+def record_history(context, obj, limit: int = HISTORY_LIMIT):
+    """The record's activities, newest first (the page has already checked who may see it)."""
+    company = _company_of(obj)
+    rows = list(
+        Activity.objects.for_company(company)
+        .filter(subject_type=subject_label(obj), subject_id=str(obj.pk))
+        .select_related("actor")
+        .order_by("-seq")[: limit + 1]
+    )
+    return {
+        "activities": rows[:limit],
+        "truncated": len(rows) > limit,
+        "can_see_log": has_permission(context["request"].user, company, "activity.view"),
+        "subject_type": subject_label(obj),
+        "request": context["request"],
+    }
+
+
+@register.inclusion_tag("web/partials/attachments.html", takes_context=True)
+def record_attachments(context, obj, form=None):
+    """Files on the record, with upload and removal for those allowed to manage them."""
+    from keel.web.attachment_forms import AttachmentForm
+
+    request = context["request"]
+    company = _company_of(obj)
+    can_view = has_permission(request.user, company, "attachment.view")
+    rows = []
+    if can_view:
+        rows = list(
+            Attachment.objects.for_company(company)
+            .filter(subject_type=subject_label(obj), subject_id=str(obj.pk))
+            .select_related("uploaded_by")
+        )
+    return {
+        "subject": obj,
+        "subject_type": subject_label(obj),
+        "attachments": rows,
+        "can_view": can_view,
+        "can_manage": has_permission(request.user, company, "attachment.manage"),
+        "form": form or AttachmentForm(),
+        "next": request.get_full_path(),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag
+def record_link(subject_type: str, subject_id) -> str | None:
+    """The URL of a record's page, or None when no page shows that kind of record."""
+    return record_url(subject_type, subject_id)
+
+
+@register.filter
+def is_overdue(task) -> bool:
+    return task.is_overdue(timezone.localdate())
+
+
+@register.filter
+def workable_by(task, user) -> bool:
+    """Whether `user` may complete, cancel or reopen the task (shows its buttons)."""
+    from keel.inbox.services import can_work_on
+
+    return can_work_on(user, task)
+
+
+@register.filter
+def filesize(size) -> str:
+    """A human size, in whole units with one decimal computed on integers."""
+    size = int(size or 0)
+    for power, unit in ((3, "GB"), (2, "MB"), (1, "KB")):
+        scale = 1024**power
+        if size >= scale:
+            tenths = size * 10 // scale
+            return f"{tenths // 10}.{tenths % 10} {unit}"
+    return f"{size} bytes"

@@ -1,0 +1,27 @@
+"""All web pages: the web's own (namespace `web`) and each app's url module (its namespace)."""
+
+from django.urls import include, path
+
+from keel.insights import views as insights_views
+from keel.web import views
+
+web_patterns = (
+    [
+        path("", insights_views.home, name="dashboard"),
+        path("login/", views.LoginView.as_view(), name="login"),
+        path("logout/", views.LogoutView.as_view(), name="logout"),
+        path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+        path("password/done/", views.auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+        path("switch-company/", views.company_switch, name="company_switch"),
+        path("me/tokens/", views.apitoken_list, name="apitoken_list"),
+        path("me/tokens/<int:pk>/revoke/", views.apitoken_revoke, name="apitoken_revoke"),
+    ],
+    "web",
+)
+
+urlpatterns = [
+    path("", include(web_patterns)),
+    path("", include("keel.core.urls")),
+    path("tasks/", include("keel.inbox.urls")),
+    path("insights/", include("keel.insights.urls")),
+]

@@ -1,0 +1,99 @@
+"""The web's own pages: log in and out, password, company switcher, personal API tokens."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import resolve, reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from keel.api.models import ApiToken
+from keel.api.tokens import create_token, revoke_token
+from keel.core.access import memberships
+from keel.core.exceptions import KeelError
+from keel.core.middleware import SESSION_KEY
+from keel.web.decorators import user_page
+from keel.web.forms import apply_error
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` the form carries when it points into this site; `default` otherwise."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("web:password_change_done")
+
+
+@user_page(methods=["POST"])
+def company_switch(request):
+    """Make another of the user's companies the active one (kept in the session)."""
+    raw = request.POST.get("company", "")
+    mine = memberships(request.user)
+    company_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    if company_id not in mine:
+        messages.error(request, "You do not belong to that company.")
+        return redirect("web:dashboard")
+    request.session[SESSION_KEY] = company_id
+    messages.success(request, f"You are now working in {mine[company_id].company.legal_name}.")
+    return redirect(_list_page_of(safe_next(request, reverse("web:dashboard"))))
+
+
+def _list_page_of(target: str) -> str:
+    """The page to show after a switch: a record page of the previous company would be a
+    404 in the new one, so '/parties/42/edit/' becomes '/parties/'."""
+    path = target.split("?", 1)[0]
+    kept = []
+    for segment in path.strip("/").split("/"):
+        if segment.isdigit():
+            break
+        kept.append(segment)
+    candidate = "/" + "/".join(s for s in kept if s) + ("/" if any(kept) else "")
+    try:
+        resolve(candidate)
+    except Http404:
+        return reverse("web:dashboard")
+    return candidate
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'accounting export'.")
+
+
+@user_page()
+def apitoken_list(request):
+    form = ApiTokenForm()
+    new_key = None
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, new_key = create_token(user=request.user, name=form.cleaned_data["name"])
+            except KeelError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, f"Token '{token.name}' created. Copy the key now: it is not shown again.")
+                form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "web/apitoken_list.html", {"tokens": tokens, "form": form, "new_key": new_key})
+
+
+@user_page(methods=["POST"])
+def apitoken_revoke(request, pk: int):
+    token = revoke_token(user=request.user, token_id=pk)
+    messages.success(request, f"Token '{token.name}' revoked.")
+    return redirect("web:apitoken_list")
