@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
+from functools import cache
 
 import pytest
 from django.test import Client
@@ -81,6 +84,24 @@ def party(company, owner):
     return create_party(actor=owner, company=company, name="Hooli Ltd", roles=["customer"], email="ap@hooli.test")
 
 
+@cache
+def app_isolation_modules() -> list:
+    """Each app's `keel.<app>.tests.isolation*` modules: their ISOLATION entries join the walk,
+    and their `path_ids(company, owner)` make acme's records that their path templates name."""
+    import keel
+
+    found = []
+    for app in pkgutil.iter_modules(keel.__path__):
+        try:
+            tests = importlib.import_module(f"keel.{app.name}.tests")
+        except ModuleNotFoundError:
+            continue
+        for module in pkgutil.iter_modules(tests.__path__):
+            if module.name.startswith("isolation") and module.name != "isolation_kinds":
+                found.append(importlib.import_module(f"keel.{app.name}.tests.{module.name}"))
+    return found
+
+
 class Records:
     """One record of every kind the API reaches, all in `company` (acme)."""
 
@@ -104,6 +125,9 @@ class Records:
         self.delivery = EventDelivery.objects.create(
             company=company, activity=activity, event=activity.verb, handler="tests.handler", status="failed"
         )
+        self.app_ids: dict[str, object] = {}
+        for module in app_isolation_modules():
+            self.app_ids.update(module.path_ids(company, owner))
 
     @property
     def path_ids(self) -> dict[str, object]:
@@ -111,6 +135,7 @@ class Records:
             "company_id": self.company.pk, "membership_id": self.membership.pk, "role_id": self.role.pk,
             "party_id": self.party.pk, "task_id": self.task.pk, "attachment_id": self.attachment.pk,
             "delivery_id": self.delivery.pk, "token_id": self.token.pk, "code": "core.activity_volume",
+            **self.app_ids,
         }
 
     def path(self, template: str) -> str:

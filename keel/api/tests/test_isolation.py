@@ -1,7 +1,8 @@
 """No API call reaches another company's rows.
 
-`ISOLATION` has one entry per operation of the OpenAPI document; a new endpoint without an
-entry fails `test_every_operation_is_in_the_isolation_table`. Each entry is checked by a user
+`ISOLATION` has one entry per operation of the OpenAPI document (an app adds its own in a
+module `keel/<app>/tests/isolation*.py`, see conftest.app_isolation_modules); a new endpoint
+without an entry fails `test_every_operation_is_in_the_isolation_table`. Each entry is checked by a user
 of another company (the owner of globex, with every permission there): a record of acme by
 its ID answers 404 exactly as a missing one, acme in the header answers 404, and lists that
 span companies show nothing of acme.
@@ -9,42 +10,13 @@ span companies show nothing of acme.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 
-from keel.api.tests.conftest import ApiClient, api_operations, assert_error
+from keel.api.tests.conftest import ApiClient, api_operations, app_isolation_modules, assert_error
+from keel.api.tests.isolation_kinds import ById, ByHeader, NotCompanyScoped, Spanning
 from keel.core.models import Party
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass(frozen=True)
-class ById:
-    """The outsider, in their own company, asks for acme's record by its ID: 404."""
-
-    body: dict | None = None
-
-
-@dataclass(frozen=True)
-class ByHeader:
-    """The outsider names acme in the header: 404, whatever the request."""
-
-    body: dict | None = None
-    query: str = ""
-
-
-@dataclass(frozen=True)
-class Spanning:
-    """A list across the caller's companies: nothing of acme in it."""
-
-    belongs_to_acme: Callable[[dict, object], bool]
-
-
-@dataclass(frozen=True)
-class NotCompanyScoped:
-    reason: str
 
 
 PARTY = {"name": "Stolen"}
@@ -88,6 +60,8 @@ ISOLATION: dict[tuple[str, str], object] = {
     ("GET", "/api/kpis/{code}/series"): ByHeader(),
     ("PUT", "/api/kpis/{code}/target"): ByHeader({"target": "1"}),
 }
+for _module in app_isolation_modules():
+    ISOLATION.update(_module.ISOLATION)
 
 
 def test_every_operation_is_in_the_isolation_table():
