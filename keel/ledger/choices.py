@@ -1,0 +1,70 @@
+"""Statuses, types and roles of the ledger's records."""
+
+from django.db import models
+
+
+class AccountType(models.TextChoices):
+    ASSET = "asset", "Asset"
+    LIABILITY = "liability", "Liability"
+    EQUITY = "equity", "Equity"
+    INCOME = "income", "Income"
+    EXPENSE = "expense", "Expense"
+
+
+# Accounts whose balance is carried forward from year to year (balance sheet); the others
+# (income, expense) start each fiscal year at zero once the year-end closing has run.
+BALANCE_SHEET_TYPES = frozenset({AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY})
+
+
+class AccountRole(models.TextChoices):
+    """What the system uses an account for; other departments find accounts by role."""
+
+    NONE = "", "None"
+    RECEIVABLE = "receivable", "Receivable"
+    PAYABLE = "payable", "Payable"
+    BANK = "bank", "Bank"
+    CASH = "cash", "Cash"
+    TAX_COLLECTED = "tax_collected", "Tax collected"
+    TAX_DEDUCTIBLE = "tax_deductible", "Tax deductible"
+    RETAINED_EARNINGS = "retained_earnings", "Retained earnings"
+    ROUNDING = "rounding", "Rounding"
+    EXCHANGE_GAIN = "exchange_gain", "Exchange gain"
+    EXCHANGE_LOSS = "exchange_loss", "Exchange loss"
+    SUSPENSE = "suspense", "Suspense"
+
+
+# Roles the company has at most one account for (the system posts to "the" account).
+UNIQUE_ROLES = (
+    AccountRole.RETAINED_EARNINGS, AccountRole.ROUNDING, AccountRole.EXCHANGE_GAIN,
+    AccountRole.EXCHANGE_LOSS, AccountRole.SUSPENSE,
+)
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+    LOCKED = "locked", "Locked"
+
+
+class JournalKind(models.TextChoices):
+    SALES = "sales", "Sales"
+    PURCHASES = "purchases", "Purchases"
+    BANK = "bank", "Bank"
+    CASH = "cash", "Cash"
+    PAYROLL = "payroll", "Payroll"
+    GENERAL = "general", "General"
+    OPENING = "opening", "Opening"
+
+
+class EntryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    POSTED = "posted", "Posted"
+    REVERSED = "reversed", "Reversed"
+
+
+class TaxRole(models.TextChoices):
+    """Whether a line is the base a tax was computed on, or the tax amount itself."""
+
+    NONE = "", "None"
+    BASE = "base", "Tax base"
+    TAX = "tax", "Tax amount"

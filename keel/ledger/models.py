@@ -1,0 +1,323 @@
+"""The general ledger's data: chart of accounts, periods, journals, entries, lines, balances.
+
+Amounts in the company's currency are Decimal(20, 4): four decimals hold every ISO 4217
+currency's minor unit (0 to 4) exactly; the posting service refuses amounts with more
+decimals than the currency allows. Rates have ten decimals, as the core's ExchangeRate.
+
+Posted entries and their lines are immutable in the database itself (triggers in migration
+0002); see docs/design/ledger.md.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from keel.core.models import CompanyOwned
+from keel.ledger.choices import (
+    UNIQUE_ROLES,
+    AccountRole,
+    AccountType,
+    EntryStatus,
+    JournalKind,
+    PeriodStatus,
+    TaxRole,
+)
+
+AMOUNT = {"max_digits": 20, "decimal_places": 4}
+RATE = {"max_digits": 20, "decimal_places": 10}
+
+
+class AccountGroup(CompanyOwned):
+    """A heading of the chart (e.g. "Current assets"), nested to give reports their shape."""
+
+    view_permission = "ledger.view"
+
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_group_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Account(CompanyOwned):
+    """An account of the company's chart; deactivated, never deleted, once it has lines."""
+
+    view_permission = "ledger.view"
+
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    account_type = models.CharField(max_length=20, choices=AccountType.choices)
+    role = models.CharField(max_length=30, choices=AccountRole.choices, blank=True, default="")
+    group = models.ForeignKey(AccountGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts")
+    # A bank account in USD, say, only takes USD lines; empty means any currency.
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    description = models.TextField(blank=True, max_length=2000)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="ledger_account_code_unique"),
+            models.UniqueConstraint(
+                fields=["company", "role"], condition=Q(role__in=list(UNIQUE_ROLES)),
+                name="ledger_account_unique_role",
+            ),
+            models.CheckConstraint(
+                condition=Q(account_type__in=AccountType.values), name="ledger_account_type_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CostCentre(CompanyOwned):
+    """A part of the company (department, site, project) that lines can be analysed by."""
+
+    view_permission = "ledger.view"
+
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_cost_centre_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class TaxCode(CompanyOwned):
+    """A tax (VAT 20 %, ...) that lines refer to; the tax step adds accounts and report boxes."""
+
+    view_permission = "ledger.view"
+
+    code = models.CharField(max_length=20)
+    name = models.CharField(max_length=200)
+    rate = models.DecimalField(max_digits=9, decimal_places=6, help_text="Percent, e.g. 20 for 20 %.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_tax_code_unique")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class FiscalYear(CompanyOwned):
+    """A fiscal year, named by the calendar year it starts in (company.fiscal_year_of)."""
+
+    view_permission = "ledger.view"
+
+    year = models.IntegerField()
+    start = models.DateField()
+    end = models.DateField()
+    status = models.CharField(max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+
+    class Meta:
+        ordering = ["year"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "year"], name="ledger_fiscal_year_unique"),
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="ledger_fiscal_year_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"FY{self.year}"
+
+
+class Period(CompanyOwned):
+    """A month of a fiscal year: open (takes postings), closed (reopenable) or locked (final)."""
+
+    view_permission = "ledger.view"
+
+    fiscal_year = models.ForeignKey(FiscalYear, on_delete=models.PROTECT, related_name="periods")
+    start = models.DateField()
+    end = models.DateField()
+    status = models.CharField(max_length=10, choices=PeriodStatus.choices, default=PeriodStatus.OPEN)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "start"], name="ledger_period_start_unique"),
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="ledger_period_dates"),
+            models.CheckConstraint(condition=Q(status__in=PeriodStatus.values), name="ledger_period_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The calendar month, YYYY-MM (what the CLI's --period takes)."""
+        return f"{self.start:%Y-%m}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == PeriodStatus.OPEN
+
+
+class Journal(CompanyOwned):
+    """A book of entries (sales, bank, ...), with its own gapless numbers per fiscal year."""
+
+    view_permission = "ledger.view"
+
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=JournalKind.choices)
+    # The core NumberSequence (keel.core.numbering) that numbers this journal's entries.
+    sequence_code = models.SlugField(max_length=50)
+    default_account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_journal_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Entry(CompanyOwned):
+    """A journal entry: balanced lines, numbered and immutable once posted."""
+
+    view_permission = "ledger.view"
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    date = models.DateField()
+    # Set when posted (and for drafts whose date has a period); the period the lines count in.
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    number = models.CharField(max_length=50, blank=True, help_text="Assigned at posting; gapless per journal and year.")
+    reference = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=EntryStatus.choices, default=EntryStatus.DRAFT)
+    # At most one reversal per entry (constraint below, keyed with the company as every key is).
+    reversal_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+    )
+    # The document of another department that caused this entry (generic reference).
+    source_type = models.CharField(max_length=100, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "journal", "number"], condition=~Q(number=""), name="ledger_entry_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "reversal_of"], condition=Q(reversal_of__isnull=False),
+                name="ledger_entry_one_reversal",
+            ),
+            models.CheckConstraint(condition=Q(status__in=EntryStatus.values), name="ledger_entry_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status=EntryStatus.DRAFT) | (Q(period__isnull=False) & ~Q(number="") & Q(posted_at__isnull=False)),
+                name="ledger_entry_posted_complete",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["company", "date", "id"], name="ledger_entry_date"),
+            models.Index(fields=["company", "source_type", "source_id"], name="ledger_entry_source"),
+            models.Index(fields=["company", "status", "date"], name="ledger_entry_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"draft #{self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == EntryStatus.DRAFT
+
+
+class Line(CompanyOwned):
+    """One debit or credit of an entry, in company currency (and optionally a foreign one).
+
+    `amount_currency` is signed (positive on the debit side) in `currency`; for lines in
+    the company's currency it equals debit - credit and `rate` is 1. `date` and `period`
+    repeat the entry's, so reports and partitions by period need no join.
+    """
+
+    view_permission = "ledger.view"
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    # Lines are the biggest table: foreign keys covered by a composite index (or rarely
+    # searched) get no index of their own, which keeps bulk posting fast.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    label = models.CharField(max_length=200, blank=True)
+    debit = models.DecimalField(default=0, **AMOUNT)
+    credit = models.DecimalField(default=0, **AMOUNT)
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+", db_index=False)
+    amount_currency = models.DecimalField(default=0, **AMOUNT)
+    rate = models.DecimalField(default=1, **RATE)
+    party = models.ForeignKey("core.Party", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              db_index=False)
+    tax_code = models.ForeignKey(TaxCode, on_delete=models.PROTECT, null=True, blank=True, related_name="lines",
+                                 db_index=False)
+    tax_role = models.CharField(max_length=10, choices=TaxRole.choices, blank=True, default="")
+    due_date = models.DateField(null=True, blank=True)
+    cost_centre = models.ForeignKey(CostCentre, on_delete=models.PROTECT, null=True, blank=True, related_name="lines",
+                                    db_index=False)
+    source_type = models.CharField(max_length=100, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    date = models.DateField()
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               db_index=False)
+
+    class Meta:
+        ordering = ["entry_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(debit__gte=0), name="ledger_line_debit_not_negative"),
+            models.CheckConstraint(condition=Q(credit__gte=0), name="ledger_line_credit_not_negative"),
+            models.CheckConstraint(condition=Q(debit=0) | Q(credit=0), name="ledger_line_debit_or_credit"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="ledger_line_rate_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "account", "date"], name="ledger_line_account_date"),
+            models.Index(fields=["company", "date"], name="ledger_line_date"),
+            models.Index(fields=["company", "party", "account"], name="ledger_line_party"),
+            models.Index(fields=["company", "source_type", "source_id"], name="ledger_line_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} D{self.debit} C{self.credit}"
+
+
+class Balance(CompanyOwned):
+    """Running totals of posted lines per account, period and currency (kept by posting)."""
+
+    view_permission = "ledger.view"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="+")
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+")
+    debit = models.DecimalField(default=0, **AMOUNT)
+    credit = models.DecimalField(default=0, **AMOUNT)
+    amount_currency = models.DecimalField(default=0, **AMOUNT)
+    line_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "account", "period", "currency"], name="ledger_balance_key_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "period", "account"], name="ledger_balance_period")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.period_id}/{self.currency_id}: D{self.debit} C{self.credit}"

@@ -1,0 +1,151 @@
+"""The ledger's reads: querysets and report queries, always for one company.
+
+Reports read the running balances (ledger_balance), so their cost grows with accounts x
+periods, not with journal lines; only a range that starts or ends inside a month reads
+that month's lines for the partial part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from keel.core.db_money import MoneySum
+from keel.core.exceptions import ValidationFailed
+from keel.core.models import Company
+from keel.ledger.choices import BALANCE_SHEET_TYPES, EntryStatus
+from keel.ledger.models import Account, Balance, Entry, Journal, Line, Period
+
+ZERO = Decimal(0)
+
+
+def list_accounts(company: Company, *, active_only: bool = False) -> QuerySet[Account]:
+    accounts = Account.objects.for_company(company).select_related("group")
+    return accounts.filter(is_active=True) if active_only else accounts
+
+
+def get_account_by_role(company: Company, role: str) -> Account | None:
+    """The company's (first active) account with a role, e.g. 'receivable'."""
+    return Account.objects.for_company(company).filter(role=role, is_active=True).order_by("code").first()
+
+
+def list_journals(company: Company) -> QuerySet[Journal]:
+    return Journal.objects.for_company(company)
+
+
+def list_periods(company: Company) -> QuerySet[Period]:
+    return Period.objects.for_company(company).select_related("fiscal_year")
+
+
+def get_period_for_date(company: Company, day: dt.date) -> Period | None:
+    return Period.objects.for_company(company).filter(start__lte=day, end__gte=day).first()
+
+
+def list_entries(company: Company) -> QuerySet[Entry]:
+    return Entry.objects.for_company(company).select_related("journal", "period")
+
+
+def list_lines(company: Company, *, posted_only: bool = True) -> QuerySet[Line]:
+    lines = Line.objects.for_company(company)
+    return lines.exclude(entry__status=EntryStatus.DRAFT) if posted_only else lines
+
+
+def _add(into: dict[int, list[Decimal]], rows) -> None:
+    for account_id, debit, credit in rows:
+        totals = into[account_id]
+        totals[0] += debit or ZERO
+        totals[1] += credit or ZERO
+
+
+def movements(company: Company, start: dt.date | None, end: dt.date) -> dict[int, list[Decimal]]:
+    """Debit and credit per account of posted lines dated from `start` (or ever) to `end`.
+
+    Whole periods come from the balance table; a period cut by `start` or `end` is read
+    from its lines (posted only) for the dates inside the range.
+    """
+    totals: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    periods = Period.objects.for_company(company).filter(start__lte=end)
+    if start is not None:
+        periods = periods.filter(end__gte=start)
+    full, partial = [], []
+    for period in periods.only("id", "start", "end"):
+        if (start is None or period.start >= start) and period.end <= end:
+            full.append(period.pk)
+        else:
+            partial.append((max(period.start, start) if start else period.start, min(period.end, end)))
+    if full:
+        _add(totals, Balance.objects.filter(company=company, period_id__in=full)
+             .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
+             .order_by())
+    for first, last in partial:
+        _add(totals, Line.objects.filter(company=company, date__gte=first, date__lte=last)
+             .exclude(entry__status=EntryStatus.DRAFT)
+             .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
+             .order_by())
+    return totals
+
+
+@dataclass
+class TrialBalanceRow:
+    account_id: int
+    code: str
+    name: str
+    account_type: str
+    opening: Decimal  # signed: positive is a debit balance
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+
+@dataclass
+class TrialBalance:
+    company_id: int
+    date_from: dt.date
+    date_to: dt.date
+    currency: str
+    rows: list[TrialBalanceRow] = field(default_factory=list)
+
+    @property
+    def total_debit(self) -> Decimal:
+        return sum((r.debit for r in self.rows), ZERO)
+
+    @property
+    def total_credit(self) -> Decimal:
+        return sum((r.credit for r in self.rows), ZERO)
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
+def trial_balance(company: Company, date_from: dt.date, date_to: dt.date) -> TrialBalance:
+    """Opening balance, debits, credits and closing balance per account for a date range.
+
+    Balance-sheet accounts open with everything before `date_from`; income and expense
+    accounts with what happened since the start of `date_from`'s fiscal year.
+    """
+    if date_from > date_to:
+        raise ValidationFailed("The range ends before it starts.", code="report.invalid_range", field="date_to")
+    before = date_from - dt.timedelta(days=1)
+    year_start, _ = company.fiscal_year_bounds(company.fiscal_year_of(date_from))
+    moved = movements(company, date_from, date_to)
+    opening_all = movements(company, None, before)
+    opening_year = movements(company, year_start, before) if year_start <= before else {}
+    report = TrialBalance(company_id=company.pk, date_from=date_from, date_to=date_to, currency=company.base_currency_id)
+    wanted = set(moved) | set(opening_all) | set(opening_year)
+    for account in Account.objects.for_company(company).filter(pk__in=wanted).order_by("code"):
+        source = opening_all if account.account_type in BALANCE_SHEET_TYPES else opening_year
+        debit_before, credit_before = source.get(account.pk, (ZERO, ZERO))
+        debit, credit = moved.get(account.pk, (ZERO, ZERO))
+        opening = debit_before - credit_before
+        if opening or debit or credit:
+            report.rows.append(TrialBalanceRow(account.pk, account.code, account.name, account.account_type,
+                                               opening, debit, credit))
+    return report

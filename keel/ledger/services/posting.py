@@ -1,0 +1,746 @@
+"""The one posting service: the only code that writes journal lines.
+
+Every department posts through `post_entry` (one entry, interactive), `post_entries_bulk`
+(imports, billing and payroll runs) or `reverse_entry`. All three share one validation
+(`_Validator`) and one writer (`_write_posted`):
+
+1. validate everything first, raising `PostingRefused` (a ValidationFailed) with a stable
+   code and the field (`lines[2].account`) -- nothing is written on a refusal;
+2. in one transaction: re-check the periods are still open (FOR SHARE on PostgreSQL, so a
+   concurrent close waits for us), take the entry numbers (one counter lock per journal
+   and fiscal year), insert the entries as drafts and their lines with set-based writes,
+   flip the entries to posted, add the lines to the running balances (one upsert per
+   account/period/currency), and record the activities with one `record_many`.
+
+Lines are inserted while their entry is still a draft, then the entry is marked posted:
+from then on the database triggers refuse any change to it or its lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from keel.core.activity import Entry as ActivityEntry
+from keel.core.activity import record, record_many
+from keel.core.exceptions import KeelError
+from keel.core.models import Company, Currency, Party
+from keel.core.money import currency_decimals, quantum, round_amount
+from keel.core.numbering import next_numbers
+from keel.core.services.currencies import get_rate
+from keel.core.transitions import apply_transition
+from keel.ledger.choices import EntryStatus, PeriodStatus, TaxRole
+from keel.ledger.events import (
+    ENTRIES_BULK_POSTED,
+    ENTRY_DRAFT_DELETED,
+    ENTRY_DRAFTED,
+    ENTRY_POSTED,
+    ENTRY_REVERSED,
+)
+from keel.ledger.exceptions import PostingRefused
+from keel.ledger.models import Account, CostCentre, Entry, Journal, Line, Period, TaxCode
+from keel.ledger.services import balances
+from keel.ledger.services._common import require
+from keel.ledger.transitions import ENTRY_TRANSITIONS
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+MAX_AMOUNT = Decimal(10) ** 16  # Decimal(20, 4): sixteen digits before the point
+RATE_QUANTUM = Decimal(1).scaleb(-10)
+
+
+@dataclass
+class LineInput:
+    """One line to post. `account` is an Account, its id or its code.
+
+    Give `debit` or `credit` in the company's currency; for a foreign-currency line give
+    `currency` and `amount_currency` (signed: positive on the debit side) and optionally
+    `rate` (else the core rate of the entry's date) and the company-currency amount (else
+    amount_currency x rate, rounded).
+    """
+
+    account: Any
+    debit: Any = ZERO
+    credit: Any = ZERO
+    label: str = ""
+    currency: str | None = None
+    amount_currency: Any = None
+    rate: Any = None
+    party: Any = None
+    tax_code: Any = None
+    tax_role: str = ""
+    due_date: dt.date | None = None
+    cost_centre: Any = None
+    source_type: str = ""
+    source_id: str = ""
+
+
+_LINE_FIELDS = {f.name for f in fields(LineInput)}
+_TAX_ROLES = frozenset(TaxRole.values)
+
+
+@dataclass
+class EntryInput:
+    """One entry to post: a journal (Journal, id or code), a date and its lines."""
+
+    journal: Any
+    date: dt.date
+    lines: Sequence[LineInput | dict]
+    reference: str = ""
+    description: str = ""
+    source_type: str = ""
+    source_id: str = ""
+
+
+@dataclass
+class _Line:
+    account_id: int
+    label: str
+    debit: Decimal
+    credit: Decimal
+    currency: str
+    amount_currency: Decimal
+    rate: Decimal
+    party_id: int | None
+    tax_code_id: int | None
+    tax_role: str
+    due_date: dt.date | None
+    cost_centre_id: int | None
+    source_type: str
+    source_id: str
+
+
+@dataclass
+class _Entry:
+    journal: Journal
+    date: dt.date
+    period: Period | None
+    reference: str
+    description: str
+    source_type: str
+    source_id: str
+    lines: list[_Line]
+    total: Decimal = ZERO
+    reversal_of_id: int | None = None
+    draft_id: int | None = None
+    # filled by the writer
+    id: int | None = None
+    number: str = ""
+
+
+@dataclass
+class BulkPostResult:
+    """What post_entries_bulk wrote."""
+
+    entries: int = 0
+    lines: int = 0
+    ids: list[int] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+
+
+def _refuse(message: str, code: str, field_name: str | None, index: int | None) -> PostingRefused:
+    extra = {"entry": index} if index is not None else None
+    return PostingRefused(message, code=code, field=field_name, extra=extra)
+
+
+class _Validator:
+    """Checks entries against the company's chart, periods and rates (cached per call)."""
+
+    def __init__(self, company: Company) -> None:
+        self.company = company
+        self.base = company.base_currency_id
+        self.base_decimals = currency_decimals(self.base)
+        self.accounts = {a.pk: a for a in Account.objects.for_company(company)}
+        self.accounts_by_code = {a.code: a for a in self.accounts.values()}
+        self.journals = {j.pk: j for j in Journal.objects.for_company(company)}
+        self.journals_by_code = {j.code: j for j in self.journals.values()}
+        self.periods = {(p.start.year, p.start.month): p for p in Period.objects.for_company(company)}
+        self.cost_centres = {c.pk: c for c in CostCentre.objects.for_company(company)}
+        self.cost_centres_by_code = {c.code: c for c in self.cost_centres.values()}
+        self.tax_codes = {t.pk: t for t in TaxCode.objects.for_company(company)}
+        self.tax_codes_by_code = {t.code: t for t in self.tax_codes.values()}
+        self.currencies = dict(Currency.objects.filter(is_active=True).values_list("code", "decimals"))
+        self.party_company: dict[int, int] = {}
+        self.rates: dict[tuple[str, dt.date], Decimal] = {}
+
+    # -- references -------------------------------------------------------------------
+
+    def preload_parties(self, entries: Iterable[EntryInput]) -> None:
+        ids = set()
+        for entry in entries:
+            for line in entry.lines:
+                party = line.get("party") if isinstance(line, dict) else line.party
+                if party is not None:
+                    ids.add(party.pk if isinstance(party, Party) else party)
+        ids -= set(self.party_company)
+        ids = {i for i in ids if isinstance(i, int)}
+        for start in range(0, len(ids), 5000):
+            chunk = list(ids)[start:start + 5000]
+            self.party_company.update(Party.objects.filter(pk__in=chunk).values_list("pk", "company_id"))
+
+    def _owned(self, value, *, by_id: dict, by_code: dict | None, model, label: str, field_name: str, index):
+        """Resolve an instance, id or code to one of the company's records."""
+        if isinstance(value, model):
+            if value.company_id != self.company.pk:
+                raise _refuse(f"That {label} belongs to another company.", f"{label}.other_company", field_name, index)
+            return by_id.get(value.pk) or value
+        if isinstance(value, int) and not isinstance(value, bool):
+            found = by_id.get(value)
+            if found is None:
+                if model.objects.filter(pk=value).exists():
+                    raise _refuse(f"That {label} belongs to another company.", f"{label}.other_company", field_name, index)
+                raise _refuse(f"There is no {label} #{value}.", f"{label}.not_found", field_name, index)
+            return found
+        if by_code is not None and isinstance(value, str):
+            found = by_code.get(value.strip())
+            if found is None:
+                raise _refuse(f"There is no {label} '{value}' in {self.company.code}.", f"{label}.not_found", field_name, index)
+            return found
+        raise _refuse(f"'{value}' is not a {label}.", f"{label}.not_found", field_name, index)
+
+    def journal(self, value, index) -> Journal:
+        journal = self._owned(value, by_id=self.journals, by_code=self.journals_by_code, model=Journal,
+                              label="journal", field_name="journal", index=index)
+        if not journal.is_active:
+            raise _refuse(f"Journal {journal.code} is inactive.", "journal.inactive", "journal", index)
+        return journal
+
+    def period(self, day, index, *, for_posting: bool) -> Period | None:
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise _refuse(f"'{day}' is not a date.", "entry.invalid_date", "date", index)
+        period = self.periods.get((day.year, day.month))
+        if not for_posting:
+            return period
+        if period is None:
+            raise _refuse(
+                f"{self.company.code} has no open period for {day.isoformat()}; open its fiscal year first.",
+                "period.not_found", "date", index,
+            )
+        if period.status != PeriodStatus.OPEN:
+            raise _refuse(f"Period {period.name} is {period.status}: it takes no postings.", f"period.{period.status}", "date", index)
+        return period
+
+    def rate(self, currency: str, day: dt.date, field_name: str, index) -> Decimal:
+        key = (currency, day)
+        rate = self.rates.get(key)
+        if rate is None:
+            try:
+                rate = get_rate(company=self.company, currency=currency, on_date=day)
+            except KeelError as exc:
+                raise _refuse(exc.message, "rate.not_found", field_name, index)
+            self.rates[key] = rate
+        return rate
+
+    # -- amounts ----------------------------------------------------------------------
+
+    def amount(self, value, decimals: int, field_name: str, index, *, signed: bool = False) -> Decimal:
+        if value is None or value == "":
+            return ZERO
+        if type(value) is Decimal:
+            amount = value
+        elif type(value) is int:
+            amount = Decimal(value)
+        else:
+            if isinstance(value, float):
+                value = repr(value)
+            try:
+                amount = Decimal(str(value).strip())
+            except (InvalidOperation, ValueError):
+                raise _refuse(f"'{value}' is not a number.", "money.not_a_number", field_name, index)
+        if not amount.is_finite():
+            raise _refuse(f"'{value}' is not a finite number.", "money.not_a_number", field_name, index)
+        exponent = amount.as_tuple().exponent
+        if -exponent > decimals and amount != amount.quantize(quantum(decimals)):  # type: ignore[operator]
+            raise _refuse(f"At most {decimals} decimals are allowed here; got '{value}'.", "money.too_many_decimals",
+                          field_name, index)
+        if not signed and amount < 0:
+            raise _refuse(f"Debit and credit are never negative; got '{value}'.", "line.negative_amount", field_name, index)
+        if abs(amount) >= MAX_AMOUNT:
+            raise _refuse(f"'{value}' is too large.", "money.too_large", field_name, index)
+        return amount
+
+    # -- lines and entries ------------------------------------------------------------
+
+    def line(self, raw, position: int, day: dt.date, index, *, for_posting: bool) -> _Line:
+        if isinstance(raw, dict):
+            unknown = set(raw) - _LINE_FIELDS
+            if unknown:
+                raise _refuse(f"Unknown line fields: {', '.join(sorted(unknown))}.", "line.invalid", f"lines[{position}]", index)
+            if "account" not in raw:
+                raise _refuse("A line needs an account.", "account.not_found", f"lines[{position}].account", index)
+            raw = LineInput(**raw)
+        prefix = f"lines[{position}]"
+        account = self._owned(raw.account, by_id=self.accounts, by_code=self.accounts_by_code, model=Account,
+                              label="account", field_name=f"{prefix}.account", index=index)
+        if for_posting and not account.is_active:
+            raise _refuse(f"Account {account.code} is inactive.", "account.inactive", f"{prefix}.account", index)
+        base_decimals = self.base_decimals
+        debit = self.amount(raw.debit, base_decimals, f"{prefix}.debit", index)
+        credit = self.amount(raw.credit, base_decimals, f"{prefix}.credit", index)
+        if debit and credit:
+            raise _refuse("A line has a debit or a credit, not both.", "line.debit_and_credit", f"{prefix}.debit", index)
+        currency = (raw.currency or self.base).upper()
+        if currency not in self.currencies:
+            raise _refuse(f"'{currency}' is not a known currency.", "currency.unknown", f"{prefix}.currency", index)
+        if account.currency_id and account.currency_id != currency:
+            raise _refuse(f"Account {account.code} only takes {account.currency_id} lines.", "account.currency_mismatch",
+                          f"{prefix}.currency", index)
+        if currency == self.base:
+            amount_currency, rate = debit - credit, ONE
+            if raw.amount_currency not in (None, "") and self.amount(
+                raw.amount_currency, base_decimals, f"{prefix}.amount_currency", index, signed=True
+            ) != amount_currency:
+                raise _refuse("In the company's currency, amount_currency is debit minus credit.",
+                              "line.amount_currency_mismatch", f"{prefix}.amount_currency", index)
+        else:
+            amount_currency = self.amount(raw.amount_currency, self.currencies[currency], f"{prefix}.amount_currency",
+                                          index, signed=True)
+            if not amount_currency:
+                raise _refuse(f"A {currency} line needs its amount in {currency}.", "line.amount_currency_missing",
+                              f"{prefix}.amount_currency", index)
+            if raw.rate in (None, ""):
+                rate = self.rate(currency, day, f"{prefix}.rate", index)
+            else:
+                rate = self.amount(raw.rate, 10, f"{prefix}.rate", index)
+                if rate <= 0:
+                    raise _refuse("A rate is a positive number.", "rate.invalid", f"{prefix}.rate", index)
+            if not debit and not credit:
+                base_amount = round_amount(abs(amount_currency) * rate, self.base)
+                debit, credit = (base_amount, ZERO) if amount_currency > 0 else (ZERO, base_amount)
+            elif (amount_currency > 0) != (debit > 0):
+                raise _refuse("amount_currency is positive on the debit side and negative on the credit side.",
+                              "line.amount_currency_sign", f"{prefix}.amount_currency", index)
+        if not debit and not credit:
+            raise _refuse("A line moves an amount; this one is zero.", "line.zero", f"{prefix}.debit", index)
+        party_id = None
+        if raw.party is not None:
+            party_id = raw.party.pk if isinstance(raw.party, Party) else raw.party
+            owner = raw.party.company_id if isinstance(raw.party, Party) else self.party_company.get(party_id)
+            if owner is None and isinstance(party_id, int):
+                owner = Party.objects.filter(pk=party_id).values_list("company_id", flat=True).first()
+                if owner is not None:
+                    self.party_company[party_id] = owner
+            if owner is None:
+                raise _refuse(f"There is no party #{party_id}.", "party.not_found", f"{prefix}.party", index)
+            if owner != self.company.pk:
+                raise _refuse("That party belongs to another company.", "party.other_company", f"{prefix}.party", index)
+        cost_centre_id = None
+        if raw.cost_centre is not None:
+            cost_centre_id = self._owned(raw.cost_centre, by_id=self.cost_centres, by_code=self.cost_centres_by_code,
+                                         model=CostCentre, label="cost_centre", field_name=f"{prefix}.cost_centre",
+                                         index=index).pk
+        tax_code_id = None
+        if raw.tax_code is not None:
+            tax_code_id = self._owned(raw.tax_code, by_id=self.tax_codes, by_code=self.tax_codes_by_code, model=TaxCode,
+                                      label="tax_code", field_name=f"{prefix}.tax_code", index=index).pk
+        tax_role = raw.tax_role or ""
+        if tax_role and tax_role not in _TAX_ROLES:
+            raise _refuse(f"'{tax_role}' is not a tax role.", "line.invalid_tax_role", f"{prefix}.tax_role", index)
+        if raw.due_date is not None and (not isinstance(raw.due_date, dt.date) or isinstance(raw.due_date, dt.datetime)):
+            raise _refuse(f"'{raw.due_date}' is not a date.", "line.invalid_due_date", f"{prefix}.due_date", index)
+        label = raw.label or ""
+        if len(label) > 200:
+            raise _refuse("A line label has at most 200 characters.", "line.label_too_long", f"{prefix}.label", index)
+        if len(raw.source_type or "") > 100 or len(str(raw.source_id or "")) > 64:
+            raise _refuse("The source reference is too long.", "line.invalid_source", f"{prefix}.source_id", index)
+        return _Line(account.pk, label, debit, credit, currency, amount_currency, rate, party_id, tax_code_id,
+                     tax_role, raw.due_date, cost_centre_id, raw.source_type or "", str(raw.source_id or ""))
+
+    def entry(self, raw: EntryInput, index=None, *, for_posting: bool = True) -> _Entry:
+        journal = self.journal(raw.journal, index)
+        period = self.period(raw.date, index, for_posting=for_posting)
+        if len(raw.reference or "") > 100:
+            raise _refuse("A reference has at most 100 characters.", "entry.reference_too_long", "reference", index)
+        if len(raw.description or "") > 500:
+            raise _refuse("A description has at most 500 characters.", "entry.description_too_long", "description", index)
+        if len(raw.source_type or "") > 100 or len(str(raw.source_id or "")) > 64:
+            raise _refuse("The source reference is too long.", "entry.invalid_source", "source_id", index)
+        lines = [self.line(line, position, raw.date, index, for_posting=for_posting) for position, line in enumerate(raw.lines)]
+        total_debit = sum((line.debit for line in lines), ZERO)
+        if for_posting:
+            if len(lines) < 2:
+                raise _refuse("An entry has at least two lines.", "entry.too_few_lines", "lines", index)
+            total_credit = sum((line.credit for line in lines), ZERO)
+            if total_debit != total_credit:
+                raise _refuse(
+                    f"The entry does not balance: debit {total_debit}, credit {total_credit} "
+                    f"(difference {total_debit - total_credit} {self.base}).",
+                    "entry.unbalanced", "lines", index,
+                )
+            foreign: dict[str, Decimal] = defaultdict(Decimal)
+            for line in lines:
+                if line.currency != self.base:
+                    foreign[line.currency] += line.amount_currency
+            for currency, total in sorted(foreign.items()):
+                if total:
+                    raise _refuse(f"The {currency} lines do not balance: they sum to {total} {currency}.",
+                                  "entry.unbalanced_currency", "lines", index)
+        return _Entry(journal, raw.date, period, raw.reference or "", raw.description or "", raw.source_type or "",
+                      str(raw.source_id or ""), lines, total_debit)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+_ENTRY_COLUMNS = (
+    "id", "company_id", "journal_id", "date", "period_id", "number", "reference", "description", "status",
+    "reversal_of_id", "source_type", "source_id", "created_by_id", "created_at", "posted_at", "posted_by_id",
+)
+_LINE_COLUMNS = (
+    "company_id", "entry_id", "position", "account_id", "label", "debit", "credit", "currency_id",
+    "amount_currency", "rate", "party_id", "tax_code_id", "tax_role", "due_date", "cost_centre_id",
+    "source_type", "source_id", "date", "period_id",
+)
+
+
+def _allocate_entry_ids(count: int) -> list[int]:
+    """Ids for new entries, taken before inserting so lines can refer to them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('ledger_entry', 'id')) FROM generate_series(1, %s)", [count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the IMMEDIATE transaction holds the write lock, so nobody else takes ids now.
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ledger_entry'), 0),"
+            " COALESCE((SELECT MAX(id) FROM ledger_entry), 0))"
+        )
+        first = cursor.fetchone()[0] + 1
+        return list(range(first, first + count))
+
+
+def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+
+
+def _same(value):
+    return value
+
+
+def _lock_open_periods(company: Company, period_ids: set[int]) -> None:
+    """Re-read the periods inside the transaction (FOR SHARE: a concurrent close waits)."""
+    ids = sorted(period_ids)
+    suffix = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(ids))
+        cursor.execute(f"SELECT id, status, start FROM ledger_period WHERE id IN ({placeholders}){suffix}", ids)
+        for _id, status, start in cursor.fetchall():
+            if status != PeriodStatus.OPEN:
+                start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start))
+                raise PostingRefused(f"Period {start:%Y-%m} is {status}: it takes no postings.",
+                                     code=f"period.{status}", field="date")
+
+
+def _id_ranges(ids: list[int]) -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for value in sorted(ids):
+        if ranges and value == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], value)
+        else:
+            ranges.append((value, value))
+    return ranges
+
+
+def _mark_posted(ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for low, high in _id_ranges(ids):
+            cursor.execute("UPDATE ledger_entry SET status = %s WHERE id BETWEEN %s AND %s AND status = %s",
+                           [EntryStatus.POSTED, low, high, EntryStatus.DRAFT])
+
+
+def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each: bool = True) -> None:
+    """Number, insert, post and balance validated entries; record one activity each
+    (or, with record_each=False, one `ledger.entries_bulk_posted` for the batch)."""
+    now = timezone.now()
+    actor_id = getattr(actor, "pk", None)
+    sqlite = connection.vendor == "sqlite"
+    with transaction.atomic():
+        _lock_open_periods(company, {e.period.pk for e in entries})
+        # Numbers: per journal sequence and fiscal year, in date order, one lock per group.
+        groups: dict[tuple[str, int], list[_Entry]] = defaultdict(list)
+        for entry in entries:
+            groups[(entry.journal.sequence_code, company.fiscal_year_of(entry.date))].append(entry)
+        for (sequence_code, _year), members in sorted(groups.items()):
+            members.sort(key=lambda e: e.date)
+            numbers = next_numbers(company=company, sequence_code=sequence_code, on_date=members[0].date,
+                                   count=len(members))
+            for entry, number in zip(members, numbers, strict=True):
+                entry.number = number
+        new = [e for e in entries if e.draft_id is None]
+        for entry, entry_id in zip(new, _allocate_entry_ids(len(new)) if new else [], strict=True):
+            entry.id = entry_id
+        entry_rows, line_rows, drafts = [], [], []
+        # SQLite gets text for dates, times and decimals (what Django's adapters send).
+        text = str if sqlite else _same
+        when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
+        company_id = company.pk
+        for entry in entries:
+            day = entry.date.isoformat() if sqlite else entry.date
+            period_id = entry.period.pk
+            if entry.draft_id is not None:
+                entry.id = entry.draft_id
+                drafts.append(entry)
+            else:
+                entry_rows.append((
+                    entry.id, company_id, entry.journal.pk, day, period_id, entry.number,
+                    entry.reference, entry.description, EntryStatus.DRAFT.value, entry.reversal_of_id, entry.source_type,
+                    entry.source_id, actor_id, when, when, actor_id,
+                ))
+            entry_id = entry.id
+            for position, line in enumerate(entry.lines):
+                due = line.due_date
+                line_rows.append((
+                    company_id, entry_id, position, line.account_id, line.label, text(line.debit), text(line.credit),
+                    line.currency, text(line.amount_currency), text(line.rate), line.party_id, line.tax_code_id,
+                    line.tax_role, due.isoformat() if sqlite and due is not None else due, line.cost_centre_id,
+                    line.source_type, line.source_id, day, period_id,
+                ))
+        for entry in drafts:  # a draft keeps its id; its lines are rewritten as validated
+            Entry.objects.filter(pk=entry.id, status=EntryStatus.DRAFT).update(
+                journal=entry.journal, date=entry.date, period=entry.period, number=entry.number,
+                reference=entry.reference, description=entry.description, posted_at=now, posted_by_id=actor_id,
+            )
+            Line.objects.filter(entry_id=entry.id).delete()
+        _insert("ledger_entry", _ENTRY_COLUMNS, entry_rows)
+        _insert("ledger_line", _LINE_COLUMNS, line_rows)
+        _mark_posted([e.id for e in entries])
+        balances.apply(company.pk, balances.aggregate(
+            (line.account_id, entry.period.pk, line.currency, line.debit, line.credit, line.amount_currency)
+            for entry in entries for line in entry.lines
+        ))
+        if not record_each:
+            numbers = sorted(e.number for e in entries)
+            record(company=company, actor=actor, verb=ENTRIES_BULK_POSTED.name, subject_type="ledger.entry",
+                   subject_id=str(min(e.id for e in entries)), subject_repr=f"{len(entries)} entries",
+                   data={"entries": len(entries), "lines": sum(len(e.lines) for e in entries),
+                         "amount": sum((e.total for e in entries), ZERO),
+                         "id_ranges": [list(r) for r in _id_ranges([e.id for e in entries])][:1000],
+                         "journals": sorted({e.journal.code for e in entries}),
+                         "first_number": numbers[0], "last_number": numbers[-1]},
+                   occurred_at=now)
+            return
+        record_many(company=company, actor=actor, entries=[
+            ActivityEntry(
+                ENTRY_POSTED.name, subject_type="ledger.entry", subject_id=str(entry.id), subject_repr=entry.number,
+                data={"journal": entry.journal.code, "number": entry.number, "date": entry.date,
+                      "amount": entry.total, "lines": len(entry.lines), "reversal_of": entry.reversal_of_id,
+                      "source": f"{entry.source_type}:{entry.source_id}" if entry.source_type else ""},
+                occurred_at=now,
+            )
+            for entry in entries
+        ])
+
+
+# -- the verbs ----------------------------------------------------------------------------
+
+
+def post_entry(
+    *, actor, company: Company, journal, date: dt.date, lines: Sequence[LineInput | dict], reference: str = "",
+    description: str = "", source_type: str = "", source_id: str = "", check_permission: bool = True,
+) -> Entry:
+    """Validate and post one entry; returns it posted and numbered. Refusals write nothing.
+
+    Departments posting as the system (handlers, runs) pass check_permission=False.
+    """
+    require(actor, company, "ledger.post", check_permission=check_permission)
+    validator = _Validator(company)
+    normalized = validator.entry(EntryInput(journal, date, lines, reference, description, source_type, source_id))
+    _write_posted(company=company, actor=actor, entries=[normalized])
+    return Entry.objects.select_related("journal", "period").get(pk=normalized.id)
+
+
+def post_entries_bulk(
+    *, actor, company: Company, entries: Sequence[EntryInput], batch_size: int = 20000,
+    record_each: bool = False, check_permission: bool = True,
+) -> BulkPostResult:
+    """Post many entries: validate all of them first, then write in batches.
+
+    Activities: one `ledger.entries_bulk_posted` per batch (its data names the entry id
+    ranges and first/last numbers); record_each=True records one `ledger.entry_posted` per
+    entry instead, for callers whose subscribers need each entry (about 3x slower).
+
+    Each batch of about `batch_size` lines is one transaction. A caller that needs all or
+    nothing (an import) wraps the call in `transaction.atomic()`. A refusal names the
+    entry's index in the error's `entry` field.
+    """
+    require(actor, company, "ledger.post", check_permission=check_permission)
+    validator = _Validator(company)
+    validator.preload_parties(entries)
+    normalized = [validator.entry(entry, index) for index, entry in enumerate(entries)]
+    result = BulkPostResult()
+    batch: list[_Entry] = []
+    size = 0
+    # Written in date order, so numbers follow dates across batches as well as within one.
+    for entry in sorted(normalized, key=lambda e: e.date):
+        batch.append(entry)
+        size += len(entry.lines)
+        if size >= batch_size:
+            _write_posted(company=company, actor=actor, entries=batch, record_each=record_each)
+            batch, size = [], 0
+    if batch:
+        _write_posted(company=company, actor=actor, entries=batch, record_each=record_each)
+    result.entries = len(normalized)
+    result.lines = sum(len(e.lines) for e in normalized)
+    result.ids = [e.id for e in normalized]
+    result.numbers = [e.number for e in normalized]
+    return result
+
+
+def _draft_lines_rows(company: Company, entry_id: int, day: dt.date, period: Period | None, lines: list[_Line]) -> list[Line]:
+    return [
+        Line(company=company, entry_id=entry_id, position=position, account_id=line.account_id, label=line.label,
+             debit=line.debit, credit=line.credit, currency_id=line.currency, amount_currency=line.amount_currency,
+             rate=line.rate, party_id=line.party_id, tax_code_id=line.tax_code_id, tax_role=line.tax_role,
+             due_date=line.due_date, cost_centre_id=line.cost_centre_id, source_type=line.source_type,
+             source_id=line.source_id, date=day, period=period)
+        for position, line in enumerate(lines)
+    ]
+
+
+def create_draft_entry(
+    *, actor, company: Company, journal, date: dt.date, lines: Sequence[LineInput | dict], reference: str = "",
+    description: str = "", source_type: str = "", source_id: str = "", check_permission: bool = True,
+) -> Entry:
+    """Save an entry to finish later: lines are checked, balance and period only at posting."""
+    require(actor, company, "ledger.post", check_permission=check_permission)
+    validator = _Validator(company)
+    normalized = validator.entry(EntryInput(journal, date, lines, reference, description, source_type, source_id),
+                                 for_posting=False)
+    with transaction.atomic():
+        entry = Entry.objects.create(
+            company=company, journal=normalized.journal, date=date, period=normalized.period, reference=normalized.reference,
+            description=normalized.description, source_type=normalized.source_type, source_id=normalized.source_id,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        Line.objects.bulk_create(_draft_lines_rows(company, entry.pk, date, normalized.period, normalized.lines))
+        record(company=company, actor=actor, verb=ENTRY_DRAFTED.name, subject=entry,
+               data={"action": "created", "journal": normalized.journal.code, "date": date, "lines": len(normalized.lines)})
+    return entry
+
+
+def _locked_draft(entry: Entry) -> Entry:
+    locked = Entry.objects.select_for_update().select_related("company").filter(pk=entry.pk).first()
+    if locked is None or locked.status != EntryStatus.DRAFT:
+        raise PostingRefused("Only draft entries can be changed or posted; this one is not a draft.",
+                             code="entry.not_draft", field="status")
+    return locked
+
+
+def update_draft_entry(
+    *, actor, entry: Entry, journal=None, date: dt.date | None = None, lines: Sequence[LineInput | dict] | None = None,
+    reference: str | None = None, description: str | None = None, check_permission: bool = True,
+) -> Entry:
+    """Change a draft: any of journal, date, lines (replaced as a whole), reference, description."""
+    require(actor, entry.company_id, "ledger.post", check_permission=check_permission)
+    with transaction.atomic():
+        locked = _locked_draft(entry)
+        company = locked.company
+        current_lines = lines
+        if current_lines is None:
+            current_lines = [_line_input(line) for line in Line.objects.filter(entry=locked).order_by("position", "id")]
+        new_date = date or locked.date
+        normalized = _Validator(company).entry(
+            EntryInput(journal if journal is not None else locked.journal_id, new_date, current_lines,
+                       locked.reference if reference is None else reference,
+                       locked.description if description is None else description,
+                       locked.source_type, locked.source_id),
+            for_posting=False,
+        )
+        Entry.objects.filter(pk=locked.pk).update(
+            journal=normalized.journal, date=new_date, period=normalized.period, reference=normalized.reference,
+            description=normalized.description,
+        )
+        Line.objects.filter(entry=locked).delete()
+        Line.objects.bulk_create(_draft_lines_rows(company, locked.pk, new_date, normalized.period, normalized.lines))
+        record(company=company, actor=actor, verb=ENTRY_DRAFTED.name, subject=locked,
+               data={"action": "updated", "journal": normalized.journal.code, "date": new_date,
+                     "lines": len(normalized.lines)})
+    return Entry.objects.get(pk=locked.pk)
+
+
+def delete_draft_entry(*, actor, entry: Entry, check_permission: bool = True) -> None:
+    """Delete a draft (posted entries are never deleted: reverse them)."""
+    require(actor, entry.company_id, "ledger.post", check_permission=check_permission)
+    with transaction.atomic():
+        locked = _locked_draft(entry)
+        record(company=locked.company, actor=actor, verb=ENTRY_DRAFT_DELETED.name, subject=locked,
+               data={"journal_id": locked.journal_id, "date": locked.date})
+        Line.objects.filter(entry=locked).delete()
+        locked.delete()
+
+
+def _line_input(line: Line, *, mirror: bool = False) -> LineInput:
+    sign = -1 if mirror else 1
+    return LineInput(
+        account=line.account_id, debit=line.credit if mirror else line.debit, credit=line.debit if mirror else line.credit,
+        label=line.label, currency=line.currency_id, amount_currency=line.amount_currency * sign, rate=line.rate,
+        party=line.party_id, tax_code=line.tax_code_id, tax_role=line.tax_role, due_date=line.due_date,
+        cost_centre=line.cost_centre_id, source_type=line.source_type, source_id=line.source_id,
+    )
+
+
+def post_draft_entry(*, actor, entry: Entry, check_permission: bool = True) -> Entry:
+    """Post a draft: full validation as for post_entry; it keeps its id and gets its number."""
+    require(actor, entry.company_id, "ledger.post", check_permission=check_permission)
+    with transaction.atomic():
+        locked = _locked_draft(entry)
+        company = locked.company
+        lines = [_line_input(line) for line in Line.objects.filter(entry=locked).order_by("position", "id")]
+        normalized = _Validator(company).entry(
+            EntryInput(locked.journal_id, locked.date, lines, locked.reference, locked.description,
+                       locked.source_type, locked.source_id)
+        )
+        normalized.draft_id = locked.pk
+        _write_posted(company=company, actor=actor, entries=[normalized])
+    return Entry.objects.select_related("journal", "period").get(pk=locked.pk)
+
+
+def reverse_entry(
+    *, actor, entry: Entry, date: dt.date, description: str = "", check_permission: bool = True
+) -> Entry:
+    """Post the mirror of a posted entry on `date`, linked to it, and mark it reversed.
+
+    The reversal may use accounts deactivated since (it undoes history); its date must be
+    in an open period.
+    """
+    require(actor, entry.company_id, "ledger.post", check_permission=check_permission)
+    with transaction.atomic():
+        original = Entry.objects.select_for_update().select_related("company", "journal").filter(pk=entry.pk).first()
+        if original is None or original.status != EntryStatus.POSTED:
+            status = original.status if original is not None else "missing"
+            raise PostingRefused(f"Only posted entries can be reversed; this one is {status}.",
+                                 code="entry.not_reversible", field="status")
+        company = original.company
+        validator = _Validator(company)
+        lines = [_line_input(line, mirror=True) for line in Line.objects.filter(entry=original).order_by("position", "id")]
+        inactive = {line.account for line in lines if not validator.accounts[line.account].is_active}
+        for account_id in inactive:  # the reversal undoes history: allow it on inactive accounts
+            validator.accounts[account_id].is_active = True
+        normalized = validator.entry(EntryInput(
+            original.journal_id, date, lines, original.reference,
+            description or f"Reversal of {original.number}"[:500], original.source_type, original.source_id,
+        ))
+        normalized.reversal_of_id = original.pk
+        _write_posted(company=company, actor=actor, entries=[normalized])
+        apply_transition(original, transitions=ENTRY_TRANSITIONS, to=EntryStatus.REVERSED, code="entry.illegal_transition")
+        record(company=company, actor=actor, verb=ENTRY_REVERSED.name, subject=original,
+               subject_repr=original.number,
+               data={"number": original.number, "reversal_id": normalized.id, "reversal_number": normalized.number,
+                     "date": date})
+    return Entry.objects.select_related("journal", "period").get(pk=normalized.id)

@@ -1,0 +1,53 @@
+"""Invariants under any sequence of valid postings and reversals (hypothesis, derandomized)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keel.ledger.choices import EntryStatus
+from keel.ledger.models import Entry
+from keel.ledger.selectors import trial_balance
+from keel.ledger.services import LineInput, post_entry, reverse_entry, verify_balances
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNTS = ["1200", "1400", "2100", "4000", "6100", "3000"]
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99999.99"), places=2)
+days = st.dates(min_value=dt.date(2026, 1, 1), max_value=dt.date(2026, 12, 31))
+postings = st.tuples(
+    days,
+    st.lists(st.tuples(st.sampled_from(ACCOUNTS), amounts), min_size=1, max_size=4),
+    st.sampled_from(ACCOUNTS),
+)
+actions = st.lists(st.one_of(postings.map(lambda p: ("post", p)), st.integers(0, 50).map(lambda i: ("reverse", i))),
+                   min_size=1, max_size=8)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(actions=actions, window=st.tuples(days, days))
+def test_postings_and_reversals_keep_the_books_balanced_and_the_balances_true(books, actions, window):
+    Entry.objects.for_company(books).count()  # each example starts where the last ended: still must hold
+    for kind, value in actions:
+        if kind == "post":
+            day, debits, credit_account = value
+            total = sum((amount for _, amount in debits), Decimal(0))
+            lines = [LineInput(account=code, debit=amount) for code, amount in debits]
+            lines.append(LineInput(account=credit_account, credit=total))
+            post_entry(actor=None, company=books, journal="GEN", date=day, lines=lines, check_permission=False)
+        else:
+            posted = list(Entry.objects.for_company(books).filter(status=EntryStatus.POSTED, reversal_of=None).order_by("id"))
+            if posted:
+                original = posted[value % len(posted)]
+                reverse_entry(actor=None, entry=original, date=original.date, check_permission=False)
+    date_from, date_to = sorted(window)
+    report = trial_balance(books, date_from, date_to)
+    assert report.is_balanced
+    year = trial_balance(books, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert year.is_balanced and sum((row.closing for row in year.rows), Decimal(0)) == 0
+    assert verify_balances(books).ok
