@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("keel.core.urls")),
     path("tasks/", include("keel.inbox.urls")),
     path("insights/", include("keel.insights.urls")),
+    path("ledger/", include("keel.ledger.urls")),
 ]

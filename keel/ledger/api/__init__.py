@@ -1,0 +1,9 @@
+"""The ledger over HTTP, under /api/ledger/: one router per area."""
+
+from ninja import Router
+
+from keel.ledger.api import bank, books, budgets, reports, taxes
+
+router = Router()
+for _area in (books, reports, taxes, budgets, bank):
+    router.add_router("", _area.router)

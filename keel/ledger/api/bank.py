@@ -1,0 +1,5 @@
+"""The ledger API: bank."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""The ledger API: books."""
+
+from ninja import Router
+
+router = Router()

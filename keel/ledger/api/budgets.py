@@ -1,0 +1,5 @@
+"""The ledger API: budgets."""
+
+from ninja import Router
+
+router = Router()

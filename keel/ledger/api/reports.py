@@ -1,0 +1,5 @@
+"""The ledger API: reports."""
+
+from ninja import Router
+
+router = Router()

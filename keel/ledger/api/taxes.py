@@ -1,0 +1,5 @@
+"""The ledger API: taxes."""
+
+from ninja import Router
+
+router = Router()

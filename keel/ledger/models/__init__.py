@@ -1,0 +1,24 @@
+"""The ledger's models, one module per area (books, taxes, budgets, bank)."""
+
+from keel.ledger.models.bank import *  # noqa: F403
+from keel.ledger.models.books import (
+    AMOUNT,
+    RATE,
+    Account,
+    AccountGroup,
+    Balance,
+    CostCentre,
+    Entry,
+    FiscalYear,
+    Journal,
+    Line,
+    Period,
+    TaxCode,
+)
+from keel.ledger.models.budgets import *  # noqa: F403
+from keel.ledger.models.taxes import *  # noqa: F403
+
+__all__ = [
+    "AMOUNT", "RATE", "Account", "AccountGroup", "Balance", "CostCentre", "Entry", "FiscalYear", "Journal",
+    "Line", "Period", "TaxCode",
+]

@@ -1,0 +1,3 @@
+"""The ledger's bank models (see models/__init__.py)."""
+
+__all__: list[str] = []

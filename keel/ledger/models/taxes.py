@@ -1,0 +1,3 @@
+"""The ledger's taxes models (see models/__init__.py)."""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""The ledger's pages, one module per area; each has `urlpatterns` and registers its menu entries."""

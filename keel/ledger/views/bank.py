@@ -1,0 +1,3 @@
+"""The ledger pages: bank."""
+
+urlpatterns: list = []

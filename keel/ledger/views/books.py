@@ -1,0 +1,3 @@
+"""The ledger pages: books."""
+
+urlpatterns: list = []
