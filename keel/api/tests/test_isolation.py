@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from keel.api.tests.conftest import ApiClient, api_operations, app_isolation_modules, assert_error
-from keel.api.tests.isolation_kinds import ById, ByHeader, NotCompanyScoped, Spanning
+from keel.api.tests.isolation_kinds import ByHeader, ById, NotCompanyScoped, Spanning
 from keel.core.models import Party
 
 pytestmark = pytest.mark.django_db
