@@ -6,6 +6,8 @@ import pytest
 
 from keel.core.tests.factories import DEFAULT_PASSWORD, CompanyFactory, member
 
+pytest_plugins = ["keel.web.tests.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):

@@ -4,52 +4,12 @@ activity log, open the dashboard."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from keel.core.models import Activity, Party
 from keel.core.tests.factories import DEFAULT_PASSWORD, member
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        print(f"SKIPPED: {reason}")
-        pytest.skip(reason)
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous and made between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    monkeypatch.setenv("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    # The live server answers each request in a thread of its own; with persistent
-    # connections (CONN_MAX_AGE) those threads would keep PostgreSQL sessions open and the
-    # test database could not be dropped afterwards.
-    from django.db import connections
-
-    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15000)
-        try:
-            yield page
-        finally:
-            browser.close()
-            # ORM calls made while Playwright's sync API runs can leave a connection open
-            # (seen on PostgreSQL: the test database then cannot be dropped): close them all.
-            connections.close_all()
 
 
 def test_log_in_switch_company_create_a_party_and_see_it_everywhere(transactional_db, live_server, company, other_company, owner, browser_page):
