@@ -302,10 +302,15 @@ class _Validator:
         else:
             amount_currency = self.amount(raw.amount_currency, self.currencies[currency], f"{prefix}.amount_currency",
                                           index, signed=True)
-            if not amount_currency:
+            # An explicit zero with a base amount is an exchange difference: it changes only
+            # the base value of the account's foreign balance (revaluation, settlements).
+            exchange_difference = not amount_currency and raw.amount_currency not in (None, "") and bool(debit or credit)
+            if not amount_currency and not exchange_difference:
                 raise _refuse(f"A {currency} line needs its amount in {currency}.", "line.amount_currency_missing",
                               f"{prefix}.amount_currency", index)
-            if raw.rate in (None, ""):
+            if exchange_difference:
+                rate = ONE
+            elif raw.rate in (None, ""):
                 rate = self.rate(currency, day, f"{prefix}.rate", index)
             else:
                 rate = self.amount(raw.rate, 10, f"{prefix}.rate", index)
@@ -314,7 +319,7 @@ class _Validator:
             if not debit and not credit:
                 base_amount = round_amount(abs(amount_currency) * rate, self.base)
                 debit, credit = (base_amount, ZERO) if amount_currency > 0 else (ZERO, base_amount)
-            elif (amount_currency > 0) != (debit > 0):
+            elif not exchange_difference and (amount_currency > 0) != (debit > 0):
                 raise _refuse("amount_currency is positive on the debit side and negative on the credit side.",
                               "line.amount_currency_sign", f"{prefix}.amount_currency", index)
         if not debit and not credit:

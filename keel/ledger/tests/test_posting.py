@@ -114,6 +114,24 @@ def test_a_foreign_payment_into_a_base_bank_balances_with_an_exchange_difference
     assert verify_balances(books).ok
 
 
+def test_an_exchange_difference_line_moves_only_the_base_value_of_a_foreign_balance(books):
+    """An explicit zero foreign amount with a base amount: what revaluations and settlements post."""
+    post_entry(actor=None, company=books, journal="GEN", date=DAY, check_permission=False, lines=[
+        LineInput(account="1200", currency="USD", amount_currency="0", debit="4.00"),
+        LineInput(account="7300", credit="4.00"),
+    ])
+    row = Balance.objects.for_company(books).get(account__code="1200", currency_id="USD")
+    assert (row.debit, row.amount_currency) == (Decimal("4.00"), 0)
+    assert verify_balances(books).ok
+
+
+def test_a_foreign_line_without_its_foreign_amount_is_refused(books):
+    refused(books, "line.amount_currency_missing", "lines[0].amount_currency", lines=[
+        LineInput(account="1200", currency="USD", debit="4.00"),
+        LineInput(account="4000", credit="4.00"),
+    ])
+
+
 def refused(company, code, field=None, **kwargs):
     before = counts(company)
     params = {"actor": None, "company": company, "journal": "SAL", "date": DAY, "lines": sale(),
