@@ -8,7 +8,7 @@ class LedgerConfig(AppConfig):
 
     def ready(self) -> None:
         from keel.core.permissions import register_permissions
-        from keel.ledger import events, guard, handlers  # noqa: F401  (declares events, subscribes handlers)
+        from keel.ledger import demo, events, guard, handlers  # noqa: F401  (events, handlers, the demo step)
 
         register_permissions(
             {
@@ -16,6 +16,13 @@ class LedgerConfig(AppConfig):
                 "ledger.post": "Create draft entries, post and reverse entries",
                 "ledger.manage": "Change the chart of accounts, journals, cost centres and fiscal years",
                 "ledger.close": "Close, reopen and lock periods",
+                "budget.manage": "Create, edit, import and delete draft budgets",
+                "budget.approve": "Approve budgets and return approved ones to draft",
+                "tax.view": "See tax codes and tax returns",
+                "tax.manage": "Create, change and deactivate tax codes",
+                "bank.manage": "Create, change and deactivate bank accounts and their matching rules",
+                "bank.import": "Import bank statements",
+                "bank.reconcile": "Reconcile bank statement lines with the ledger, and undo it",
             }
         )
         guard.install()

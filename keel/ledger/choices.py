@@ -68,3 +68,22 @@ class TaxRole(models.TextChoices):
     NONE = "", "None"
     BASE = "base", "Tax base"
     TAX = "tax", "Tax amount"
+
+
+class TaxKind(models.TextChoices):
+    """Whether a tax code applies to sales (tax collected) or purchases (tax deductible)."""
+
+    SALES = "sales", "Sales"
+    PURCHASE = "purchase", "Purchase"
+
+
+class TaxRounding(models.TextChoices):
+    """Where tax is rounded: on each line, or once per tax code on the document's total."""
+
+    LINE = "line", "Per line"
+    DOCUMENT = "document", "Per document"
+
+
+class RevaluationStatus(models.TextChoices):
+    POSTED = "posted", "Posted"
+    UNDONE = "undone", "Undone"

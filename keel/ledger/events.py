@@ -15,3 +15,23 @@ FISCAL_YEAR_OPENED = declare("ledger.fiscal_year_opened", "A fiscal year and its
 PERIOD_CLOSED = declare("ledger.period_closed", "A period was closed: it refuses postings")
 PERIOD_REOPENED = declare("ledger.period_reopened", "A closed period was reopened, with a reason")
 PERIOD_LOCKED = declare("ledger.period_locked", "A period was locked for good")
+FISCAL_YEAR_CLOSED = declare(
+    "ledger.fiscal_year_closed", "A fiscal year was closed: its result moved to retained earnings, its periods closed"
+)
+BANK_ACCOUNT_CHANGED = declare("ledger.bank_account_changed", "A bank account was created, changed or deactivated")
+BANK_RULES_CHANGED = declare("ledger.bank_rules_changed", "The bank matching rules of the company were changed")
+BANK_STATEMENT_IMPORTED = declare("ledger.bank_statement_imported", "A bank statement was imported")
+BANK_LINE_RECONCILED = declare("ledger.bank_line_reconciled", "A bank statement line was reconciled with the ledger")
+BANK_LINE_UNRECONCILED = declare("ledger.bank_line_unreconciled", "A bank statement line's reconciliation was undone")
+TAX_CODE_CHANGED = declare("ledger.tax_code_changed", "A tax code was created, changed or deactivated")
+REVALUATION_POSTED = declare(
+    "ledger.revaluation_posted", "Unrealized exchange differences were posted at a period end, with their reversal"
+)
+REVALUATION_UNDONE = declare("ledger.revaluation_undone", "A period-end revaluation was undone")
+EXCHANGE_DIFFERENCE_POSTED = declare(
+    "ledger.exchange_difference_posted", "A realized exchange gain or loss was posted on settling a foreign item"
+)
+BUDGET_CHANGED = declare("ledger.budget_changed", "A budget was created, renamed or deleted, or its lines were changed")
+BUDGET_IMPORTED = declare("ledger.budget_imported", "Budget lines were imported from a CSV file")
+BUDGET_APPROVED = declare("ledger.budget_approved", "A budget was approved: its figures are frozen")
+BUDGET_REOPENED = declare("ledger.budget_reopened", "An approved budget was returned to draft for changes")

@@ -1,5 +1,342 @@
-"""The ledger API: taxes."""
+"""The ledger API: tax codes, the tax computation, the tax return and revaluations."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from keel.api.auth import actor
+from keel.api.context import CompanyRef, company_for, track
+from keel.api.pagination import Page, PageQuery, paginate
+from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
+from keel.core.access import get_visible
+from keel.core.exceptions import ValidationFailed
+from keel.ledger.choices import TaxKind, TaxRounding
+from keel.ledger.models import Revaluation, TaxCode
+from keel.ledger.services import revaluation as revaluations
+from keel.ledger.services import taxes
+from keel.ledger.tax_reports import get_tax_return
 
 router = Router()
+
+Text20 = Annotated[str, Field(max_length=20)]
+# Amounts travel as strings (or numbers): the services parse and check their decimals.
+AmountIn = Annotated[str | int | float, Field(union_mode="left_to_right")]
+
+
+# -- schemas -------------------------------------------------------------------------------
+
+
+class TaxCodeOut(Schema):
+    id: int
+    code: str
+    name: str
+    rate: Decimal
+    kind: str
+    price_included: bool
+    account: str | None
+    base_box: str
+    tax_box: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_account(obj) -> str | None:
+        return obj.account.code if obj.account_id else None
+
+
+class TaxCodeCreateIn(InputSchema):
+    code: Annotated[str, Field(min_length=1, max_length=20)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    rate: AmountIn
+    kind: Literal["sales", "purchase"] = TaxKind.SALES.value
+    price_included: bool = False
+    account: Annotated[str, Field(max_length=20)] | None = Field(None, description="An account code; none: the role account.")
+    base_box: Text20 = ""
+    tax_box: Text20 = ""
+
+
+class TaxCodeUpdateIn(InputSchema):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    rate: AmountIn | None = None
+    price_included: bool | None = None
+    account: Annotated[str, Field(max_length=20)] | None = None
+    base_box: Text20 | None = None
+    tax_box: Text20 | None = None
+    is_active: bool | None = None
+
+
+class TaxCodeFilters(FilterSchema):
+    kind: Literal["sales", "purchase"] | None = None
+    active: Literal["yes", "no", "all"] = "all"
+
+
+class ComputeLineIn(InputSchema):
+    amount: AmountIn | None = Field(None, description="Net for price-excluded codes, gross for price-included ones.")
+    quantity: AmountIn | None = None
+    unit_price: AmountIn | None = None
+    tax_codes: Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)] = []
+
+
+class ComputeIn(InputSchema):
+    lines: Annotated[list[ComputeLineIn], Field(min_length=1, max_length=1000)]
+    rounding: Literal["line", "document"] = TaxRounding.LINE.value
+
+
+class LineTaxOut(Schema):
+    tax_code: str
+    base: Decimal
+    tax: Decimal
+
+
+class ComputedLineOut(Schema):
+    index: int
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    taxes: list[LineTaxOut]
+
+
+class TaxTotalOut(Schema):
+    tax_code: str
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+class ComputationOut(Schema):
+    currency: str
+    rounding: str
+    lines: list[ComputedLineOut]
+    totals: list[TaxTotalOut]
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+
+
+class BoxPartOut(Schema):
+    tax_code: str
+    role: str
+    amount: Decimal
+
+
+class BoxOut(Schema):
+    box: str
+    amount: Decimal
+    parts: list[BoxPartOut]
+
+
+class CodeFigureOut(Schema):
+    tax_code: str
+    kind: str
+    base: Decimal
+    tax: Decimal
+
+
+class TaxReturnOut(Schema):
+    date_from: dt.date
+    date_to: dt.date
+    currency: str
+    boxes: list[BoxOut]
+    codes: list[CodeFigureOut]
+
+
+class TaxReturnQuery(FilterSchema):
+    date_from: ApiDate
+    date_to: ApiDate
+
+
+class RevaluationOut(Schema):
+    id: int
+    period_end: dt.date
+    status: str
+    entry_id: int
+    entry_number: str
+    reversal_id: int
+    reversal_number: str
+    gain: Decimal
+    loss: Decimal
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_entry_number(obj) -> str:
+        return obj.entry.number
+
+    @staticmethod
+    def resolve_reversal_number(obj) -> str:
+        return obj.reversal.number
+
+
+class RevaluationRowOut(Schema):
+    account: str
+    party_id: int | None
+    party: str
+    currency: str
+    amount_currency: Decimal
+    booked: Decimal
+    rate: Decimal
+    revalued: Decimal
+    difference: Decimal
+
+
+class RevaluationPreviewOut(Schema):
+    period_end: dt.date
+    currency: str
+    rows: list[RevaluationRowOut]
+    gain: Decimal
+    loss: Decimal
+    already_revalued: bool
+
+
+class RevaluationPreviewQuery(FilterSchema):
+    period_end: ApiDate
+
+
+class RevaluationCreateIn(InputSchema):
+    period_end: ApiDate
+
+
+# -- tax codes -----------------------------------------------------------------------------
+
+
+def _tax_code(request: HttpRequest, company, tax_code_id: int, permission: str) -> TaxCode:
+    return get_visible(TaxCode.objects.select_related("account", "company"), actor(request), permission,
+                       company=company, pk=tax_code_id)
+
+
+@router.get("/tax-codes", response=Page[TaxCodeOut], url_name="tax_code_list")
+def list_tax_codes(request: HttpRequest, company_ref: CompanyRef, filters: Query[TaxCodeFilters],
+                   page: Query[PageQuery]):
+    company = company_for(request, company_ref, "tax.view")
+    codes = TaxCode.objects.for_company(company).select_related("account")
+    if filters.kind:
+        codes = codes.filter(kind=filters.kind)
+    if filters.active != "all":
+        codes = codes.filter(is_active=filters.active == "yes")
+    return paginate(codes, page, ordering=("code", "id"))
+
+
+@router.post("/tax-codes", response={201: TaxCodeOut}, url_name="tax_code_create")
+def create_tax_code(request: HttpRequest, company_ref: CompanyRef, payload: TaxCodeCreateIn):
+    """Add a tax code; without `account` its tax posts to the chart's role account."""
+    company = company_for(request, company_ref, "tax.manage")
+    with track(request, company):
+        tax_code = taxes.create_tax_code(actor=actor(request), company=company, **payload.dict())
+    return Status(201, _tax_code(request, company, tax_code.pk, "tax.view"))
+
+
+@router.get("/tax-codes/{tax_code_id}", response=TaxCodeOut, url_name="tax_code_detail")
+def get_tax_code(request: HttpRequest, company_ref: CompanyRef, tax_code_id: RecordId):
+    company = company_for(request, company_ref, "tax.view")
+    return _tax_code(request, company, tax_code_id, "tax.view")
+
+
+@router.patch("/tax-codes/{tax_code_id}", response=TaxCodeOut, url_name="tax_code_update")
+def update_tax_code(request: HttpRequest, company_ref: CompanyRef, tax_code_id: RecordId, payload: TaxCodeUpdateIn):
+    """Change a tax code (its code and kind stay); `is_active: false` deactivates it."""
+    company = company_for(request, company_ref, "tax.manage")
+    tax_code = _tax_code(request, company, tax_code_id, "tax.manage")
+    changes = payload.dict(exclude_unset=True)
+    for name in ("name", "rate", "price_included", "is_active", "base_box", "tax_box"):
+        if name in changes and changes[name] is None:
+            raise ValidationFailed(f"{name} cannot be null.", code="tax_code.invalid", field=name)
+    with track(request, company):
+        taxes.update_tax_code(actor=actor(request), tax_code=tax_code, **changes)
+    return _tax_code(request, company, tax_code_id, "tax.view")
+
+
+# -- computation and return ----------------------------------------------------------------
+
+
+@router.post("/taxes/compute", response=ComputationOut, url_name="tax_compute")
+def compute_taxes(request: HttpRequest, company_ref: CompanyRef, payload: ComputeIn):
+    """Tax a document's lines (nothing is saved): per line net/tax/gross, per code, totals."""
+    company = company_for(request, company_ref, "tax.view")
+    with track(request, company):
+        computation = taxes.compute_taxes(
+            company=company, rounding=payload.rounding,
+            lines=[taxes.DocumentLine(amount=line.amount, quantity=line.quantity, unit_price=line.unit_price,
+                                      tax_codes=line.tax_codes) for line in payload.lines],
+        )
+    return {
+        "currency": computation.currency, "rounding": computation.rounding,
+        "lines": [{"index": line.index, "net": line.net, "tax": line.tax, "gross": line.gross,
+                   "taxes": [{"tax_code": t.tax_code.code, "base": t.base, "tax": t.tax} for t in line.taxes]}
+                  for line in computation.lines],
+        "totals": [{"tax_code": t.tax_code.code, "rate": t.tax_code.rate, "base": t.base, "tax": t.tax}
+                   for t in computation.totals],
+        "net_total": computation.net_total, "tax_total": computation.tax_total,
+        "gross_total": computation.gross_total,
+    }
+
+
+@router.get("/tax-return", response=TaxReturnOut, url_name="tax_return")
+def tax_return(request: HttpRequest, company_ref: CompanyRef, query: Query[TaxReturnQuery]):
+    """Base and tax per return box and per tax code, from the lines posted in the range."""
+    company = company_for(request, company_ref, "tax.view")
+    report = get_tax_return(company, query.date_from, query.date_to)
+    return {
+        "date_from": report.date_from, "date_to": report.date_to, "currency": report.currency,
+        "boxes": [{"box": b.box, "amount": b.amount,
+                   "parts": [{"tax_code": p.tax_code.code, "role": p.role, "amount": p.amount} for p in b.parts]}
+                  for b in report.boxes],
+        "codes": [{"tax_code": f.tax_code.code, "kind": f.tax_code.kind, "base": f.base, "tax": f.tax}
+                  for f in report.codes],
+    }
+
+
+# -- revaluations --------------------------------------------------------------------------
+
+
+@router.get("/revaluations", response=Page[RevaluationOut], url_name="revaluation_list")
+def list_revaluations(request: HttpRequest, company_ref: CompanyRef, page: Query[PageQuery]):
+    company = company_for(request, company_ref, "ledger.view")
+    return paginate(revaluations.list_revaluations(company), page, ordering=("-id",))
+
+
+@router.get("/revaluations/preview", response=RevaluationPreviewOut, url_name="revaluation_preview")
+def preview_revaluation(request: HttpRequest, company_ref: CompanyRef, query: Query[RevaluationPreviewQuery]):
+    """What revaluing at a period end would post (nothing is posted)."""
+    company = company_for(request, company_ref, "ledger.view")
+    preview = revaluations.preview_revaluation(company=company, period_end=query.period_end)
+    return {
+        "period_end": preview.period_end, "currency": preview.currency, "gain": preview.gain, "loss": preview.loss,
+        "already_revalued": preview.existing is not None,
+        "rows": [{"account": r.account_code, "party_id": r.party_id, "party": r.party_name, "currency": r.currency,
+                  "amount_currency": r.amount_currency, "booked": r.booked, "rate": r.rate, "revalued": r.revalued,
+                  "difference": r.difference} for r in preview.rows],
+    }
+
+
+def _revaluation(request: HttpRequest, company, revaluation_id: int) -> Revaluation:
+    return get_visible(Revaluation.objects.select_related("entry", "reversal", "company"), actor(request),
+                       "ledger.view", company=company, pk=revaluation_id)
+
+
+@router.post("/revaluations", response={201: RevaluationOut}, url_name="revaluation_create")
+def create_revaluation(request: HttpRequest, company_ref: CompanyRef, payload: RevaluationCreateIn):
+    """Post the unrealized exchange differences at a period end, and their reversal next day."""
+    company = company_for(request, company_ref, "ledger.post")
+    with track(request, company):
+        revaluation = revaluations.post_revaluation(actor=actor(request), company=company,
+                                                    period_end=payload.period_end)
+    return Status(201, _revaluation(request, company, revaluation.pk))
+
+
+@router.get("/revaluations/{revaluation_id}", response=RevaluationOut, url_name="revaluation_detail")
+def get_revaluation(request: HttpRequest, company_ref: CompanyRef, revaluation_id: RecordId):
+    company = company_for(request, company_ref, "ledger.view")
+    return _revaluation(request, company, revaluation_id)
+
+
+@router.post("/revaluations/{revaluation_id}/undo", response=RevaluationOut, url_name="revaluation_undo")
+def undo_revaluation(request: HttpRequest, company_ref: CompanyRef, revaluation_id: RecordId):
+    """Cancel a revaluation (both its entry and its reversal), so the period end can be revalued again."""
+    company = company_for(request, company_ref, "ledger.post")
+    revaluation = _revaluation(request, company, revaluation_id)
+    with track(request, company):
+        revaluations.undo_revaluation(actor=actor(request), revaluation=revaluation)
+    return _revaluation(request, company, revaluation_id)

@@ -22,6 +22,7 @@ from keel.ledger.choices import (
     EntryStatus,
     JournalKind,
     PeriodStatus,
+    TaxKind,
     TaxRole,
 )
 
@@ -98,18 +99,32 @@ class CostCentre(CompanyOwned):
 
 
 class TaxCode(CompanyOwned):
-    """A tax (VAT 20 %, ...) that lines refer to; the tax step adds accounts and report boxes."""
+    """A tax (VAT 20 %, ...) that lines refer to: its rate, whether prices include it, the
+    account its amount posts to and the boxes of the tax return its base and tax fill.
 
-    view_permission = "ledger.view"
+    An empty `account` means the chart's role account (tax collected for sales, tax
+    deductible for purchases); see keel/ledger/services/taxes.py.
+    """
+
+    view_permission = "tax.view"
 
     code = models.CharField(max_length=20)
     name = models.CharField(max_length=200)
     rate = models.DecimalField(max_digits=9, decimal_places=6, help_text="Percent, e.g. 20 for 20 %.")
+    kind = models.CharField(max_length=10, choices=TaxKind.choices, default=TaxKind.SALES)
+    price_included = models.BooleanField(default=False, help_text="Amounts entered with this code include the tax.")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    base_box = models.CharField(max_length=20, blank=True, help_text="Tax return box of the base, e.g. 6.")
+    tax_box = models.CharField(max_length=20, blank=True, help_text="Tax return box of the tax, e.g. 1.")
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["code"]
-        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_tax_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="ledger_tax_code_unique"),
+            models.CheckConstraint(condition=Q(kind__in=TaxKind.values), name="ledger_tax_code_kind_valid"),
+            models.CheckConstraint(condition=Q(rate__gte=0), name="ledger_tax_code_rate_not_negative"),
+        ]
 
     def __str__(self) -> str:
         return self.code

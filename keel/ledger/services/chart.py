@@ -98,6 +98,48 @@ def set_account_active(*, actor, account: Account, is_active: bool, check_permis
     return account
 
 
+def update_account(
+    *, actor, account: Account, name: str | None = None, role: str | None = None,
+    group: AccountGroup | None | bool = False, description: str | None = None, check_permission: bool = True,
+) -> Account:
+    """Rename an account, change its role, group (None: no group) or description.
+
+    Its code, type and currency stay: lines already posted were booked under them.
+    """
+    require(actor, account.company_id, "ledger.manage", check_permission=check_permission)
+    changes: dict = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationFailed("An account name has 1 to 200 characters.", code="account.invalid", field="name")
+        changes["name"] = name
+    if role is not None:
+        if role not in AccountRole.values:
+            raise ValidationFailed(f"'{role}' is not an account role.", code="account.invalid_role", field="role")
+        if role in UNIQUE_ROLES and Account.objects.for_company(account.company_id).filter(role=role).exclude(
+                pk=account.pk).exists():
+            raise ValidationFailed(f"The company already has a '{role}' account.", code="account.role_taken",
+                                   field="role")
+        changes["role"] = role
+    if group is not False:
+        if group is not None and group.company_id != account.company_id:
+            raise ValidationFailed("That group belongs to another company.", code="account.other_company",
+                                   field="group")
+        changes["group"] = group
+    if description is not None:
+        changes["description"] = description[:2000]
+    changed = {k: v for k, v in changes.items() if getattr(account, k) != v}
+    if changed:
+        with transaction.atomic():
+            Account.objects.filter(pk=account.pk).update(**changed)
+            for key, value in changed.items():
+                setattr(account, key, value)
+            record(company=account.company, actor=actor, verb=ACCOUNT_CHANGED.name, subject=account,
+                   data={"action": "updated", "code": account.code,
+                         "fields": sorted(changed)})
+    return account
+
+
 def delete_account(*, actor, account: Account, check_permission: bool = True) -> None:
     """Delete an unused account; one with lines is refused (deactivate it instead)."""
     require(actor, account.company_id, "ledger.manage", check_permission=check_permission)
@@ -291,4 +333,7 @@ def apply_chart_template(
         from django.utils import timezone
 
         ensure_fiscal_year(company=company, fiscal_year=company.fiscal_year_of(timezone.localdate()), actor=actor)
+        from keel.ledger.services.taxes import ensure_default_tax_codes
+
+        ensure_default_tax_codes(company)
     return result

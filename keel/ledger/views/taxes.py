@@ -1,3 +1,245 @@
-"""The ledger pages: taxes."""
+"""The ledger pages: tax codes, the tax return (with its drill-down and CSV), revaluation."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+
+from keel.core.access import get_visible, has_permission
+from keel.core.exceptions import ValidationFailed
+from keel.ledger.choices import PeriodStatus, TaxKind
+from keel.ledger.models import Account, Period, Revaluation, TaxCode
+from keel.ledger.services.revaluation import (
+    list_revaluations,
+    post_revaluation,
+    preview_revaluation,
+    undo_revaluation,
+)
+from keel.ledger.services.taxes import create_tax_code, update_tax_code
+from keel.ledger.tax_reports import get_tax_return, list_box_lines, tax_return_csv
+from keel.web.decorators import company_page
+from keel.web.forms import DateInput, run, submit
+from keel.web.links import register_record_url
+from keel.web.navigation import NavItem, add
+from keel.web.pagination import page_of
+
+TAX_CODE = "ledger.tax_code"
+REVALUATION = "ledger.revaluation"
+
+
+# -- forms ---------------------------------------------------------------------------------
+
+
+class TaxCodeForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=200)
+    rate = forms.DecimalField(max_digits=9, decimal_places=6, min_value=0, help_text="Percent, e.g. 20.")
+    kind = forms.ChoiceField(choices=TaxKind.choices)
+    price_included = forms.BooleanField(required=False, label="Prices include this tax")
+    account = forms.ChoiceField(required=False, help_text="Empty: the chart's tax collected / deductible account.")
+    base_box = forms.CharField(max_length=20, required=False, label="Return box of the base")
+    tax_box = forms.CharField(max_length=20, required=False, label="Return box of the tax")
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args, company, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = Account.objects.for_company(company).filter(is_active=True).order_by("code")
+        self.fields["account"].choices = [("", "(the role account)")] + [(a.code, str(a)) for a in accounts]
+        if editing:  # code and kind stay: posted lines refer to them
+            del self.fields["code"]
+            del self.fields["kind"]
+        else:
+            del self.fields["is_active"]
+
+
+class DateRangeForm(forms.Form):
+    date_from = forms.DateField(widget=DateInput, label="From")
+    date_to = forms.DateField(widget=DateInput, label="To")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The range ends before it starts.")
+        return data
+
+
+def _range(request) -> tuple[DateRangeForm, dt.date, dt.date]:
+    """The ?date_from=&date_to= of the page; the current month when absent or invalid."""
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    if "date_from" not in request.GET and "date_to" not in request.GET:
+        return DateRangeForm(initial={"date_from": start, "date_to": end}), start, end
+    form = DateRangeForm(request.GET)
+    if form.is_valid():
+        return form, form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    return form, start, end
+
+
+# -- tax codes -----------------------------------------------------------------------------
+
+
+@company_page("tax.view", methods=["GET"])
+def tax_code_list(request):
+    codes = TaxCode.objects.for_company(request.company).select_related("account")
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        codes = codes.filter(Q(code__icontains=query) | Q(name__icontains=query))
+    return render(request, "ledger/taxes/tax_code_list.html", {
+        "page_obj": page_of(codes.order_by("code", "id"), request), "q": query,
+        "can_manage": has_permission(request.user, request.company, "tax.manage"),
+    })
+
+
+@company_page("tax.manage")
+def tax_code_create(request):
+    company = request.company
+    form = TaxCodeForm(company=company, initial={"kind": TaxKind.SALES})
+    if request.method == "POST":
+        form = TaxCodeForm(request.POST, company=company)
+        outcome = submit(form, company=company, document_type=TAX_CODE, call=lambda data: create_tax_code(
+            actor=request.user, company=company, code=data["code"], name=data["name"], rate=data["rate"],
+            kind=data["kind"], price_included=data["price_included"], account=data["account"] or None,
+            base_box=data["base_box"], tax_box=data["tax_box"],
+        ))
+        if outcome.ok:
+            messages.success(request, f"Tax code {outcome.result.code} created.")
+            return redirect("ledger:tax_code_list")
+    return render(request, "web/form_page.html", {
+        "form": form, "title": "New tax code", "submit_label": "Create tax code",
+        "cancel_url": reverse("ledger:tax_code_list"),
+    })
+
+
+@company_page("tax.manage")
+def tax_code_edit(request, pk: int):
+    company = request.company
+    tax_code = get_visible(TaxCode.objects.select_related("account"), request.user, "tax.manage",
+                           company=company, pk=pk)
+    initial = {"name": tax_code.name, "rate": tax_code.rate.normalize(), "price_included": tax_code.price_included,
+               "account": tax_code.account.code if tax_code.account_id else "", "base_box": tax_code.base_box,
+               "tax_box": tax_code.tax_box, "is_active": tax_code.is_active}
+    form = TaxCodeForm(company=company, editing=True, initial=initial)
+    if request.method == "POST":
+        form = TaxCodeForm(request.POST, company=company, editing=True)
+        outcome = submit(form, company=company, document_type=TAX_CODE, call=lambda data: update_tax_code(
+            actor=request.user, tax_code=tax_code, name=data["name"], rate=data["rate"],
+            price_included=data["price_included"], account=data["account"] or None, base_box=data["base_box"],
+            tax_box=data["tax_box"], is_active=data["is_active"],
+        ))
+        if outcome.ok:
+            messages.success(request, f"Tax code {tax_code.code} saved.")
+            return redirect("ledger:tax_code_list")
+    return render(request, "web/form_page.html", {
+        "form": form, "title": f"Tax code {tax_code.code} ({tax_code.get_kind_display().lower()})",
+        "submit_label": "Save", "cancel_url": reverse("ledger:tax_code_list"),
+    })
+
+
+# -- the tax return ------------------------------------------------------------------------
+
+
+@company_page("tax.view", methods=["GET"])
+def tax_return(request):
+    form, date_from, date_to = _range(request)
+    report = get_tax_return(request.company, date_from, date_to)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(tax_return_csv(report), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="tax-return-{request.company.code}-{date_from}-{date_to}.csv"')
+        return response
+    return render(request, "ledger/taxes/tax_return.html", {
+        "form": form, "report": report, "date_from": date_from, "date_to": date_to,
+    })
+
+
+@company_page("tax.view", methods=["GET"])
+def tax_return_box(request):
+    form, date_from, date_to = _range(request)
+    box = request.GET.get("box", "").strip()[:20]
+    tax_code = None
+    code = request.GET.get("tax_code", "").strip()[:20]
+    if code:
+        tax_code = TaxCode.objects.for_company(request.company).filter(code=code).first()
+    lines = list_box_lines(request.company, box, date_from, date_to, tax_code=tax_code)
+    return render(request, "ledger/taxes/tax_return_box.html", {
+        "form": form, "box": box, "tax_code": tax_code, "page_obj": page_of(lines, request),
+        "date_from": date_from, "date_to": date_to,
+    })
+
+
+# -- revaluation ---------------------------------------------------------------------------
+
+
+class RevaluationForm(forms.Form):
+    period = forms.ChoiceField(label="Period end")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        periods = Period.objects.for_company(company).filter(status=PeriodStatus.OPEN).order_by("-start")
+        self.fields["period"].choices = [(p.end.isoformat(), f"{p.name} (ends {p.end.isoformat()})") for p in periods]
+
+
+@company_page("ledger.view")
+def revaluation_page(request):
+    company = request.company
+    today = timezone.localdate()
+    default_end = (today.replace(day=1) - dt.timedelta(days=1)).isoformat()
+    chosen = request.POST.get("period") or request.GET.get("period") or default_end
+    form = RevaluationForm({"period": chosen}, company=company)
+    preview = error = None
+    if form.is_valid():
+        period_end = dt.date.fromisoformat(form.cleaned_data["period"])
+        if request.method == "POST":
+            outcome = run(company, REVALUATION, lambda: post_revaluation(
+                actor=request.user, company=company, period_end=period_end))
+            if outcome.ok:
+                messages.success(request, f"Revaluation posted: {outcome.result.entry.number}, reversed by "
+                                          f"{outcome.result.reversal.number}.")
+                return redirect(f"{reverse('ledger:revaluation_page')}?period={period_end.isoformat()}")
+            error = outcome.error.message
+        try:
+            preview = preview_revaluation(company=company, period_end=period_end)
+        except ValidationFailed as exc:  # a missing rate: shown, nothing posted
+            error = error or exc.message
+    elif request.method == "POST":
+        error = "Choose an open period."
+    return render(request, "ledger/taxes/revaluation.html", {
+        "form": form, "preview": preview, "error": error,
+        "can_post": has_permission(request.user, company, "ledger.post"),
+        "page_obj": page_of(list_revaluations(company), request),
+    })
+
+
+@company_page("ledger.post", methods=["POST"])
+def revaluation_undo(request, pk: int):
+    revaluation = get_visible(Revaluation.objects.all(), request.user, "ledger.post", company=request.company, pk=pk)
+    outcome = run(request.company, REVALUATION, lambda: undo_revaluation(actor=request.user, revaluation=revaluation))
+    if outcome.ok:
+        messages.success(request, f"The revaluation at {revaluation.period_end} was undone.")
+    else:
+        messages.error(request, outcome.error.message)
+    return redirect(f"{reverse('ledger:revaluation_page')}?period={revaluation.period_end.isoformat()}")
+
+
+urlpatterns = [
+    path("tax-codes/", tax_code_list, name="tax_code_list"),
+    path("tax-codes/new/", tax_code_create, name="tax_code_create"),
+    path("tax-codes/<int:pk>/edit/", tax_code_edit, name="tax_code_edit"),
+    path("tax-return/", tax_return, name="tax_return"),
+    path("tax-return/lines/", tax_return_box, name="tax_return_box"),
+    path("revaluation/", revaluation_page, name="revaluation_page"),
+    path("revaluation/<int:pk>/undo/", revaluation_undo, name="revaluation_undo"),
+]
+
+add(NavItem("Accounting", "Tax codes", "ledger:tax_code_list", "tax.view", order=60))
+add(NavItem("Accounting", "Tax return", "ledger:tax_return", "tax.view", order=61))
+add(NavItem("Accounting", "Revaluation", "ledger:revaluation_page", "ledger.view", order=62))
+register_record_url("ledger.taxcode", "ledger:tax_code_edit")

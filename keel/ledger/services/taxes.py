@@ -1,0 +1,461 @@
+"""Taxes: tax codes (create, change, deactivate, the defaults) and the tax computation.
+
+The computation is what every department that writes documents with taxes uses (billing,
+payables, sales, procurement):
+
+    computation = compute_taxes(company=company, lines=[DocumentLine(amount="100.00", tax_codes=["S20"])])
+    computation.tax_total, computation.gross_total          # 20.00, 120.00
+    post_entry(..., lines=tax_line_inputs(computation, accounts="4000", counterpart="1200", party=customer))
+
+Amounts are Decimal in the company's currency. A price-excluded code adds tax to the
+amount (net -> gross); a price-included code takes it out of the amount (gross -> net).
+Rounding is at one named point, with the currency's decimals (keel.core.money):
+
+- `line`: each line's tax per code is rounded; totals are sums of rounded figures;
+- `document`: each code's tax is rounded once, on the sum of its lines' exact taxes; the
+  lines get shares of it by cumulative rounding, so they add up to the total exactly.
+
+Either way every line and the document satisfy net + tax == gross to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from keel.core.activity import record
+from keel.core.exceptions import ValidationFailed
+from keel.core.models import Company
+from keel.core.money import currency_decimals, quantum
+from keel.ledger.choices import AccountRole, TaxKind, TaxRole, TaxRounding
+from keel.ledger.events import TAX_CODE_CHANGED
+from keel.ledger.models import Account, TaxCode
+from keel.ledger.services._common import require
+from keel.ledger.services.posting import LineInput
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+MAX_RATE = Decimal(1000)
+MAX_AMOUNT = Decimal(10) ** 15
+MAX_LINES = 10000
+
+# code -> (name, kind, rate, price_included, base box, tax box): UK VAT return boxes
+# (1 VAT due on sales, 4 VAT reclaimed on purchases, 6 sales ex VAT, 7 purchases ex VAT).
+DEFAULT_TAX_CODES: dict[str, tuple[str, str, str, bool, str, str]] = {
+    "S20": ("Standard rate sales 20 %", TaxKind.SALES, "20", False, "6", "1"),
+    "S5": ("Reduced rate sales 5 %", TaxKind.SALES, "5", False, "6", "1"),
+    "S0": ("Zero-rated sales", TaxKind.SALES, "0", False, "6", "1"),
+    "SEX": ("Exempt sales", TaxKind.SALES, "0", False, "6", ""),
+    "P20": ("Standard rate purchases 20 %", TaxKind.PURCHASE, "20", False, "7", "4"),
+    "P5": ("Reduced rate purchases 5 %", TaxKind.PURCHASE, "5", False, "7", "4"),
+    "P0": ("Zero-rated purchases", TaxKind.PURCHASE, "0", False, "7", "4"),
+    "PEX": ("Exempt purchases", TaxKind.PURCHASE, "0", False, "7", ""),
+}
+
+ROLE_OF_KIND = {TaxKind.SALES: AccountRole.TAX_COLLECTED, TaxKind.PURCHASE: AccountRole.TAX_DEDUCTIBLE}
+
+
+# -- tax codes -----------------------------------------------------------------------------
+
+
+def _invalid(message: str, field_name: str, code: str = "tax_code.invalid") -> ValidationFailed:
+    return ValidationFailed(message, code=code, field=field_name)
+
+
+def _parse_rate(value: Any) -> Decimal:
+    if isinstance(value, bool) or value is None or value == "":
+        raise _invalid("Give the rate in percent, e.g. 20.", "rate")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        rate = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise _invalid(f"'{value}' is not a number.", "rate")
+    if not rate.is_finite() or rate < 0 or rate >= MAX_RATE:
+        raise _invalid("A rate is a percentage from 0 to 999.", "rate")
+    if rate != rate.quantize(Decimal("0.000001")):
+        raise _invalid("A rate has at most 6 decimals.", "rate")
+    return rate
+
+
+def _box(value: Any, field_name: str) -> str:
+    box = str(value or "").strip()
+    if len(box) > 20:
+        raise _invalid("A box is named in at most 20 characters.", field_name)
+    return box
+
+
+def _tax_account(company: Company, value: Any) -> Account | None:
+    if value in (None, ""):
+        return None
+    accounts = Account.objects.for_company(company)
+    if isinstance(value, Account):
+        found = accounts.filter(pk=value.pk).first()
+    elif isinstance(value, int) and not isinstance(value, bool):
+        found = accounts.filter(pk=value).first()
+    else:
+        found = accounts.filter(code=str(value).strip()).first()
+    if found is None:
+        raise _invalid(f"There is no account '{value}' in {company.code}.", "account")
+    if not found.is_active:
+        raise _invalid(f"Account {found.code} is inactive.", "account")
+    return found
+
+
+def _snapshot(tax_code: TaxCode) -> dict:
+    return {
+        "code": tax_code.code, "name": tax_code.name, "rate": tax_code.rate, "kind": tax_code.kind,
+        "price_included": tax_code.price_included, "account": tax_code.account.code if tax_code.account_id else "",
+        "base_box": tax_code.base_box, "tax_box": tax_code.tax_box, "is_active": tax_code.is_active,
+    }
+
+
+def create_tax_code(
+    *, actor, company: Company, code: str, name: str, rate: Any, kind: str = TaxKind.SALES,
+    price_included: bool = False, account: Any = None, base_box: str = "", tax_box: str = "",
+    check_permission: bool = True,
+) -> TaxCode:
+    """Add a tax code. Without an account, its tax posts to the chart's role account."""
+    require(actor, company, "tax.manage", check_permission=check_permission)
+    code, name = str(code or "").strip(), str(name or "").strip()
+    if not code or len(code) > 20 or any(c.isspace() for c in code):
+        raise _invalid("A tax code has 1 to 20 characters, without spaces.", "code")
+    if not name or len(name) > 200:
+        raise _invalid("A tax code's name has 1 to 200 characters.", "name")
+    if kind not in TaxKind.values:
+        raise _invalid(f"'{kind}' is not a kind of tax code ({', '.join(TaxKind.values)}).", "kind")
+    values = {
+        "rate": _parse_rate(rate), "kind": kind, "price_included": bool(price_included),
+        "account": _tax_account(company, account), "base_box": _box(base_box, "base_box"),
+        "tax_box": _box(tax_box, "tax_box"),
+    }
+    try:
+        with transaction.atomic():
+            tax_code = TaxCode.objects.create(company=company, code=code, name=name, **values)
+            record(company=company, actor=actor, verb=TAX_CODE_CHANGED.name, subject=tax_code,
+                   data={"action": "created", **_snapshot(tax_code)})
+    except IntegrityError:
+        raise _invalid(f"The tax code '{code}' exists already.", "code", "tax_code.duplicate_code")
+    return tax_code
+
+
+_EDITABLE = ("name", "rate", "price_included", "account", "base_box", "tax_box", "is_active")
+
+
+def update_tax_code(*, actor, tax_code: TaxCode, check_permission: bool = True, **changes: Any) -> TaxCode:
+    """Change a tax code's name, rate, price inclusion, account, boxes or active flag.
+
+    Its code and kind stay: posted lines refer to it, and the tax return reads them by kind.
+    """
+    require(actor, tax_code.company_id, "tax.manage", check_permission=check_permission)
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise _invalid(f"A tax code's {', '.join(sorted(unknown))} cannot change.", sorted(unknown)[0])
+    company = tax_code.company
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        name = str(changes["name"] or "").strip()
+        if not name or len(name) > 200:
+            raise _invalid("A tax code's name has 1 to 200 characters.", "name")
+        values["name"] = name
+    if "rate" in changes:
+        values["rate"] = _parse_rate(changes["rate"])
+    if "price_included" in changes:
+        values["price_included"] = bool(changes["price_included"])
+    if "account" in changes:
+        values["account"] = _tax_account(company, changes["account"])
+    for box in ("base_box", "tax_box"):
+        if box in changes:
+            values[box] = _box(changes[box], box)
+    if "is_active" in changes:
+        values["is_active"] = bool(changes["is_active"])
+    with transaction.atomic():
+        locked = TaxCode.objects.select_for_update().get(pk=tax_code.pk)
+        before = _snapshot(locked)
+        for name, value in values.items():
+            setattr(locked, name, value)
+        after = _snapshot(locked)
+        changed = {k: after[k] for k in after if after[k] != before[k]}
+        if changed:
+            locked.save()
+            action = "changed"
+            if set(changed) == {"is_active"}:
+                action = "activated" if locked.is_active else "deactivated"
+            record(company=company, actor=actor, verb=TAX_CODE_CHANGED.name, subject=locked,
+                   data={"action": action, "code": locked.code, "changes": changed})
+    return locked
+
+
+def set_tax_code_active(*, actor, tax_code: TaxCode, is_active: bool, check_permission: bool = True) -> TaxCode:
+    """Deactivate (no longer offered, refused by the computation) or reactivate a tax code."""
+    return update_tax_code(actor=actor, tax_code=tax_code, is_active=is_active, check_permission=check_permission)
+
+
+def ensure_default_tax_codes(company: Company) -> list[TaxCode]:
+    """Create the standard tax codes the company lacks (idempotent; called with the chart)."""
+    existing = set(TaxCode.objects.for_company(company).values_list("code", flat=True))
+    missing = [
+        TaxCode(company=company, code=code, name=name, kind=kind, rate=Decimal(rate), price_included=included,
+                base_box=base_box, tax_box=tax_box)
+        for code, (name, kind, rate, included, base_box, tax_box) in DEFAULT_TAX_CODES.items()
+        if code not in existing
+    ]
+    if missing:
+        TaxCode.objects.bulk_create(missing)
+    return list(TaxCode.objects.for_company(company))
+
+
+def tax_account_for(tax_code: TaxCode) -> Account | None:
+    """The account a code's tax posts to: its own, else the chart's role account of its kind."""
+    if tax_code.account_id:
+        return tax_code.account
+    return (Account.objects.for_company(tax_code.company_id).filter(role=ROLE_OF_KIND[tax_code.kind], is_active=True)
+            .order_by("code").first())
+
+
+# -- the computation -------------------------------------------------------------------
+
+
+@dataclass
+class DocumentLine:
+    """A line of a document to tax: `amount` (net for price-excluded codes, gross for
+    price-included ones), or `quantity` x `unit_price`; its tax codes (TaxCode, id or code)."""
+
+    amount: Any = None
+    tax_codes: Sequence[Any] = ()
+    quantity: Any = None
+    unit_price: Any = None
+    account: Any = None  # where its base posts (tax_line_inputs)
+    label: str = ""
+
+
+@dataclass
+class LineTax:
+    tax_code: TaxCode
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass
+class ComputedLine:
+    index: int
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    taxes: list[LineTax] = field(default_factory=list)
+    account: Any = None
+    label: str = ""
+
+
+@dataclass
+class TaxTotal:
+    tax_code: TaxCode
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass
+class TaxComputation:
+    """Per line net, tax and gross; per tax code base and tax; document totals."""
+
+    currency: str
+    rounding: str
+    lines: list[ComputedLine]
+    totals: list[TaxTotal]
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+
+
+def _number(value: Any, field_name: str, *, decimals: int | None, label: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
+    if not number.is_finite():
+        raise ValidationFailed(f"'{value}' is not a finite number.", code="money.not_a_number", field=field_name)
+    if abs(number) >= MAX_AMOUNT:
+        raise ValidationFailed(f"The {label} '{value}' is too large.", code="money.too_large", field=field_name)
+    if decimals is not None and number != number.quantize(quantum(decimals)):
+        raise ValidationFailed(f"At most {decimals} decimals are allowed in the {label}; got '{value}'.",
+                               code="money.too_many_decimals", field=field_name)
+    return number
+
+
+def _resolve_codes(company: Company, lines: Sequence[DocumentLine]) -> dict[Any, TaxCode]:
+    codes = TaxCode.objects.for_company(company).select_related("account")
+    by_id = {t.pk: t for t in codes}
+    by_code = {t.code: t for t in by_id.values()}
+    resolved: dict[Any, TaxCode] = {}
+    for position, line in enumerate(lines):
+        for which, ref in enumerate(line.tax_codes):
+            name = f"lines[{position}].tax_codes[{which}]"
+            if isinstance(ref, TaxCode):
+                found = by_id.get(ref.pk)
+            elif isinstance(ref, int) and not isinstance(ref, bool):
+                found = by_id.get(ref)
+            elif isinstance(ref, str):
+                found = by_code.get(ref.strip())
+            else:
+                found = None
+            if found is None:
+                raise ValidationFailed(f"There is no tax code '{ref}' in {company.code}.", code="tax_code.not_found",
+                                       field=name)
+            if not found.is_active:
+                raise ValidationFailed(f"Tax code {found.code} is inactive.", code="tax_code.inactive", field=name)
+            resolved[(position, which)] = found
+    return resolved
+
+
+def _round(value: Decimal, decimals: int) -> Decimal:
+    return value.quantize(quantum(decimals), rounding=ROUND_HALF_UP)
+
+
+def compute_taxes(
+    *, company: Company, lines: Sequence[DocumentLine | dict], rounding: str = TaxRounding.LINE,
+) -> TaxComputation:
+    """Tax a document's lines; see the module's docstring. Refusals name the field."""
+    if rounding not in TaxRounding.values:
+        raise ValidationFailed(f"'{rounding}' is not a rounding mode ({', '.join(TaxRounding.values)}).",
+                               code="tax.invalid_rounding", field="rounding")
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(f"A document has at most {MAX_LINES} lines.", code="tax.too_many_lines", field="lines")
+    currency = company.base_currency_id
+    decimals = currency_decimals(currency)
+    parsed = [DocumentLine(**line) if isinstance(line, dict) else line for line in lines]
+    codes = _resolve_codes(company, parsed)
+
+    # Exact (unrounded) figures first: per line, the amount and each code's exact tax.
+    exact: list[tuple[Decimal, bool, list[tuple[TaxCode, Decimal]]]] = []
+    for position, line in enumerate(parsed):
+        prefix = f"lines[{position}]"
+        if line.amount not in (None, ""):
+            amount = _number(line.amount, f"{prefix}.amount", decimals=decimals, label="amount")
+        elif line.quantity not in (None, "") and line.unit_price not in (None, ""):
+            quantity = _number(line.quantity, f"{prefix}.quantity", decimals=6, label="quantity")
+            unit_price = _number(line.unit_price, f"{prefix}.unit_price", decimals=6, label="unit price")
+            amount = _round(quantity * unit_price, decimals)
+        else:
+            raise ValidationFailed("Give the line's amount, or its quantity and unit price.", code="tax.amount_missing",
+                                   field=f"{prefix}.amount")
+        line_codes = [codes[(position, which)] for which in range(len(line.tax_codes))]
+        if len({c.pk for c in line_codes}) != len(line_codes):
+            raise ValidationFailed("A line names each tax code once.", code="tax.duplicate_code", field=f"{prefix}.tax_codes")
+        included = {c.price_included for c in line_codes}
+        if len(included) > 1:
+            raise ValidationFailed("A line's tax codes are all price-included or all price-excluded.",
+                                   code="tax.mixed_inclusion", field=f"{prefix}.tax_codes")
+        is_included = included == {True}
+        total_rate = sum((c.rate for c in line_codes), ZERO) / HUNDRED
+        base = amount / (1 + total_rate) if is_included else amount
+        exact.append((amount, is_included, [(c, base * c.rate / HUNDRED) for c in line_codes]))
+
+    # Rounded tax per line and code.
+    rounded: dict[tuple[int, int], Decimal] = {}
+    if rounding == TaxRounding.LINE:
+        for position, (_amount, _included, taxes) in enumerate(exact):
+            for which, (_code, tax) in enumerate(taxes):
+                rounded[(position, which)] = _round(tax, decimals)
+    else:
+        running: dict[int, tuple[Decimal, Decimal]] = {}  # code id -> (exact so far, rounded so far)
+        for position, (_amount, _included, taxes) in enumerate(exact):
+            for which, (code, tax) in enumerate(taxes):
+                exact_so_far, rounded_so_far = running.get(code.pk, (ZERO, ZERO))
+                exact_so_far += tax
+                share = _round(exact_so_far, decimals) - rounded_so_far
+                rounded[(position, which)] = share
+                running[code.pk] = (exact_so_far, rounded_so_far + share)
+
+    computed: list[ComputedLine] = []
+    totals: dict[int, TaxTotal] = {}
+    for position, (amount, is_included, taxes) in enumerate(exact):
+        line_tax = sum((rounded[(position, which)] for which in range(len(taxes))), ZERO)
+        net, gross = (amount - line_tax, amount) if is_included else (amount, amount + line_tax)
+        line = ComputedLine(index=position, net=net, tax=line_tax, gross=gross,
+                            account=parsed[position].account, label=parsed[position].label)
+        for which, (code, _tax) in enumerate(taxes):
+            line.taxes.append(LineTax(code, net, rounded[(position, which)]))
+            total = totals.setdefault(code.pk, TaxTotal(code, ZERO, ZERO))
+            total.base += net
+            total.tax += rounded[(position, which)]
+        computed.append(line)
+    return TaxComputation(
+        currency=currency, rounding=rounding, lines=computed,
+        totals=sorted(totals.values(), key=lambda t: t.tax_code.code),
+        net_total=sum((line.net for line in computed), ZERO),
+        tax_total=sum((line.tax for line in computed), ZERO),
+        gross_total=sum((line.gross for line in computed), ZERO),
+    )
+
+
+def _side(amount: Decimal, kind: str) -> tuple[Decimal, Decimal]:
+    """(debit, credit) of a base or tax amount: sales credit, purchases debit; negative flips."""
+    credit_side = (kind == TaxKind.SALES) == (amount > 0)
+    return (ZERO, abs(amount)) if credit_side else (abs(amount), ZERO)
+
+
+def tax_line_inputs(
+    computation: TaxComputation, *, accounts: Any = None, counterpart: Any = None, party: Any = None,
+    label: str = "", source_type: str = "", source_id: str = "",
+) -> list[LineInput]:
+    """The ledger lines of a taxed document, to post with post_entry.
+
+    One base line per document line (on the line's `account`, else `accounts`), tagged with
+    its tax code and tax role "base"; one tax line per tax code on the code's tax account,
+    tagged "tax". Sales codes credit, purchase codes debit (a negative amount, a credit
+    note, goes the other way). With `counterpart` (e.g. the receivable account), a line
+    for the gross total balances the entry. Lines of zero are left out.
+    """
+    result: list[LineInput] = []
+    kinds = set()
+    for line in computation.lines:
+        if len(line.taxes) > 1:
+            raise ValidationFailed(
+                "A line with several tax codes cannot be posted with one base line; split it per tax code.",
+                code="tax.several_codes_on_line", field=f"lines[{line.index}].tax_codes",
+            )
+        account = line.account if line.account is not None else accounts
+        if account is None:
+            raise ValidationFailed("Name the account of each line's base.", code="tax.account_missing",
+                                   field=f"lines[{line.index}].account")
+        code = line.taxes[0].tax_code if line.taxes else None
+        kind = code.kind if code is not None else TaxKind.SALES
+        kinds.add(kind)
+        if not line.net:
+            continue
+        debit, credit = _side(line.net, kind)
+        result.append(LineInput(
+            account=account, debit=debit, credit=credit, label=(line.label or label)[:200], party=party,
+            tax_code=code.pk if code is not None else None, tax_role=TaxRole.BASE if code is not None else "",
+            source_type=source_type, source_id=source_id,
+        ))
+    for total in computation.totals:
+        if not total.tax:
+            continue
+        tax_account = tax_account_for(total.tax_code)
+        if tax_account is None:
+            raise ValidationFailed(
+                f"Tax code {total.tax_code.code} has no account, and the chart has no "
+                f"'{ROLE_OF_KIND[total.tax_code.kind]}' account.", code="tax.no_tax_account", field="tax_codes",
+            )
+        debit, credit = _side(total.tax, total.tax_code.kind)
+        result.append(LineInput(
+            account=tax_account.pk, debit=debit, credit=credit, label=f"{total.tax_code.name}"[:200], party=party,
+            tax_code=total.tax_code.pk, tax_role=TaxRole.TAX, source_type=source_type, source_id=source_id,
+        ))
+    if counterpart is not None and result:
+        balance = sum((line.debit - line.credit for line in result), ZERO)
+        if balance:
+            result.append(LineInput(
+                account=counterpart, debit=-balance if balance < 0 else ZERO, credit=balance if balance > 0 else ZERO,
+                label=label[:200], party=party, source_type=source_type, source_id=source_id,
+            ))
+    return result
