@@ -1,0 +1,218 @@
+"""Any ledger report as CSV, XLSX (openpyxl) or PDF (reportlab).
+
+Each report is first turned into one `Table` (title, subtitle, headers, rows of cells with
+a style), and the three writers render that table, so a figure is the same in every format.
+Amounts stay Decimals: CSV writes them as plain text with the currency's decimals, XLSX as
+numbers with a number format, PDF as right-aligned text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from keel.core.exceptions import ValidationFailed
+from keel.core.money import currency_decimals
+from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+# Spreadsheet programs run cells starting with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Table:
+    title: str
+    subtitle: str
+    headers: list[str]
+    # Each row: (style, cells); style is heading | account | subtotal | total | info | line.
+    rows: list[tuple[str, list]] = field(default_factory=list)
+    # Indexes of the columns holding amounts (right-aligned, number-formatted).
+    amount_columns: set[int] = field(default_factory=set)
+    decimals: int = 2
+    filename: str = "report"
+
+
+def report_table(report: Report) -> Table:
+    """The rows of a statement: code, label, amount [, comparison, variance, variance %]."""
+    company = report.company
+    subtitle = f"{company.legal_name} · {report.currency}"
+    if report.range.cost_centre is not None:
+        subtitle += f" · cost centre {report.range.cost_centre.code}"
+    headers = ["Code", "Account", report.amount_label]
+    amount_columns = {2}
+    if report.has_comparison:
+        headers += [report.compare_label, "Variance", "Variance %"]
+        amount_columns |= {3, 4}
+    table = Table(report.title, subtitle, headers, amount_columns=amount_columns,
+                  decimals=currency_decimals(report.currency),
+                  filename=f"{report.kind.replace('_', '-')}-{report.range.date_to:%Y-%m-%d}")
+    for row in report.rows:
+        label = "  " * row.level + row.label
+        cells = [row.code, label, row.amount]
+        if report.has_comparison:
+            cells += [row.compare, row.variance, row.variance_percent]
+        table.rows.append((row.kind, cells))
+    return table
+
+
+def ledger_table(ledger: GeneralLedger) -> Table:
+    """Every line of the account in the range (not only one page), with opening and closing balances."""
+    account, period = ledger.account, ledger.range
+    subtitle = (f"{ledger.company.legal_name} · {ledger.currency} · {period.date_from:%Y-%m-%d} – "
+                f"{period.date_to:%Y-%m-%d}")
+    if period.cost_centre is not None:
+        subtitle += f" · cost centre {period.cost_centre.code}"
+    table = Table(f"General ledger: {account.code} {account.name}", subtitle,
+                  ["Date", "Entry", "Journal", "Label", "Cost centre", "Debit", "Credit", "Balance"],
+                  amount_columns={5, 6, 7}, decimals=currency_decimals(ledger.currency),
+                  filename=f"general-ledger-{account.code}-{period.date_to:%Y-%m-%d}")
+    table.rows.append(("info", [period.date_from, "", "", "Opening balance", "", None, None, ledger.opening]))
+    for line in iter_ledger_lines(ledger.company, account, period, ledger.opening):
+        table.rows.append(("line", [line.date, line.number, line.journal, line.label, line.cost_centre,
+                                    line.debit or None, line.credit or None, line.balance]))
+    table.rows.append(("total", [period.date_to, "", "", "Totals and closing balance", "", ledger.total_debit,
+                                 ledger.total_credit, ledger.closing]))
+    return table
+
+
+def _safe_text(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"-?\d+(\.\d+)?", text))
+
+
+def _amount_text(value, decimals: int) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{decimals}f}" if isinstance(value, Decimal) else str(value)
+
+
+def to_csv(table: Table) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([table.title])
+    writer.writerow([table.subtitle])
+    writer.writerow(table.headers)
+    for _style, cells in table.rows:
+        writer.writerow([
+            _amount_text(cell, 1 if table.headers[i] == "Variance %" else table.decimals)
+            if isinstance(cell, Decimal) else _safe_text(cell.isoformat() if hasattr(cell, "isoformat") else cell)
+            for i, cell in enumerate(cells)
+        ])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = table.title[:31].replace(":", " ").replace("/", " ")
+    sheet.append([table.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append([table.subtitle])
+    sheet.append(table.headers)
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+    number_format = "#,##0" + ("." + "0" * table.decimals if table.decimals else "")
+    for style, cells in table.rows:
+        values = []
+        for cell in cells:
+            if isinstance(cell, Decimal):
+                values.append(cell)  # openpyxl writes Decimals as numbers
+            elif isinstance(cell, str):
+                values.append(_safe_text(cell))
+            else:
+                values.append(cell)
+        sheet.append(values)
+        row = sheet[sheet.max_row]
+        for index, cell in enumerate(row):
+            if index in table.amount_columns:
+                cell.number_format = number_format
+                cell.alignment = Alignment(horizontal="right")
+            elif table.headers[index] == "Variance %":
+                cell.number_format = "0.0"
+            elif hasattr(cell.value, "year"):
+                cell.number_format = "yyyy-mm-dd"
+            if style in ("total", "subtotal", "heading"):
+                cell.font = Font(bold=True)
+    widths = [max(len(str(table.headers[i])), 10) for i in range(len(table.headers))]
+    for _style, cells in table.rows[:500]:
+        for i, cell in enumerate(cells):
+            widths[i] = min(max(widths[i], len(str(cell or "")) + 2), 60)
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + i)].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def to_pdf(table: Table) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Table as PdfTable
+
+    out = io.BytesIO()
+    wide = len(table.headers) > 4
+    document = SimpleDocTemplate(out, pagesize=landscape(A4) if wide else A4, title=table.title,
+                                 leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    styles = getSampleStyleSheet()
+
+    def text(cell, index) -> str:
+        if isinstance(cell, Decimal):
+            decimals = 1 if table.headers[index] == "Variance %" else table.decimals
+            return f"{cell:,.{decimals}f}"
+        if cell is None:
+            return ""
+        return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
+
+    data = [table.headers] + [[text(cell, i) for i, cell in enumerate(cells)] for _s, cells in table.rows]
+    grid = PdfTable(data, repeatRows=1)
+    commands = [
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    for index in table.amount_columns | {i for i, h in enumerate(table.headers) if h == "Variance %"}:
+        commands.append(("ALIGN", (index, 0), (index, -1), "RIGHT"))
+    for number, (style, _cells) in enumerate(table.rows, start=1):
+        if style in ("total", "subtotal", "heading"):
+            commands.append(("FONTNAME", (0, number), (-1, number), "Helvetica-Bold"))
+        if style == "total":
+            commands.append(("LINEABOVE", (0, number), (-1, number), 0.5, colors.black))
+    grid.setStyle(commands)
+    document.build([Paragraph(_escape(table.title), styles["Title"]), Paragraph(_escape(table.subtitle), styles["Normal"]),
+                    Spacer(1, 6 * mm), grid])
+    return out.getvalue()
+
+
+def _escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
+
+
+def render(subject: Report | GeneralLedger, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a report or general ledger in `fmt` (csv, xlsx or pdf)."""
+    fmt = (fmt or "").lower()
+    if fmt not in WRITERS:
+        raise ValidationFailed("Choose csv, xlsx or pdf.", code="report.invalid_format", field="format")
+    table = ledger_table(subject) if isinstance(subject, GeneralLedger) else report_table(subject)
+    return WRITERS[fmt](table), FORMATS[fmt], f"{table.filename}.{fmt}"

@@ -1,0 +1,279 @@
+"""Profit and loss, balance sheet and cash-flow statement, each with an optional comparison column.
+
+Every statement costs a fixed handful of grouped queries on the balance table (see
+_common.account_totals), so it answers as fast at a million journal lines as at a hundred.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from keel.core.models import Company
+from keel.ledger.choices import AccountRole, AccountType
+from keel.ledger.models import Account
+from keel.ledger.reports._common import (
+    ZERO,
+    Chart,
+    Report,
+    ReportRange,
+    ReportRow,
+    account_totals,
+    add,
+    figures,
+    grouped_rows,
+    natural,
+    rounded,
+)
+
+PROFIT_AND_LOSS_TYPES = {AccountType.INCOME, AccountType.EXPENSE}
+CASH_ROLES = {AccountRole.BANK, AccountRole.CASH}
+
+
+def _label(start: dt.date, end: dt.date) -> str:
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
+def _result(chart: Chart, totals: dict) -> Decimal:
+    """Income minus expenses of the given account totals."""
+    result = ZERO
+    for account_id, (debit, credit) in totals.items():
+        account = chart.accounts.get(account_id)
+        if account is not None and account.account_type in PROFIT_AND_LOSS_TYPES:
+            result += credit - debit
+    return result
+
+
+# -- profit and loss ---------------------------------------------------------------------------
+
+
+def profit_and_loss(company: Company, period: ReportRange) -> Report:
+    """Income and expenses by account group, with subtotals and the net result, for a date range."""
+    chart = Chart.load(company)
+    current = account_totals(company, period.date_from, period.date_to, period.cost_centre)
+    compare = (account_totals(company, period.compare_from, period.compare_to, period.cost_centre)
+               if period.has_comparison else None)
+    report = Report("profit_and_loss", "Profit and loss", company, period,
+                    amount_label=_label(period.date_from, period.date_to),
+                    compare_label=_label(period.compare_from, period.compare_to) if period.has_comparison else "",
+                    drill_from=period.date_from, drill_to=period.date_to)
+    totals = {}
+    for account_type, heading in ((AccountType.INCOME, "Income"), (AccountType.EXPENSE, "Expenses")):
+        values = figures(company, chart, current, compare, {account_type})
+        rows, total, total_compare = grouped_rows(chart, values, has_comparison=period.has_comparison)
+        report.rows.append(ReportRow("heading", heading))
+        report.rows.extend(rows)
+        report.rows.append(ReportRow("total", f"Total {heading.lower()}", total, total_compare))
+        totals[account_type] = (total, total_compare)
+    income, income_compare = totals[AccountType.INCOME]
+    expense, expense_compare = totals[AccountType.EXPENSE]
+    net = income - expense
+    net_compare = income_compare - expense_compare if period.has_comparison else None
+    report.rows.append(ReportRow("total", "Net result", net, net_compare))
+    report.summary = {"total_income": income, "total_expenses": expense, "net_result": net}
+    if period.has_comparison:
+        report.compare_summary = {"total_income": income_compare, "total_expenses": expense_compare,
+                                  "net_result": net_compare}
+    return rounded(company, report)
+
+
+# -- balance sheet -----------------------------------------------------------------------------
+
+
+def _balance_sheet_column(company: Company, chart: Chart, as_of: dt.date, cost_centre) -> tuple[dict, Decimal, Decimal]:
+    """(totals of every account up to `as_of`, the current fiscal year's result, earlier years' unclosed result)."""
+    year_start = company.fiscal_year_bounds(company.fiscal_year_of(as_of))[0]
+    everything = account_totals(company, None, as_of, cost_centre)
+    this_year = account_totals(company, year_start, as_of, cost_centre)
+    year_result = _result(chart, this_year)
+    earlier_result = _result(chart, everything) - year_result
+    return everything, year_result, earlier_result
+
+
+def balance_sheet(company: Company, period: ReportRange) -> Report:
+    """Assets, liabilities and equity as of `date_to` (the comparison as of `compare_to`).
+
+    Equity includes the current fiscal year's result (not yet allocated) and, when the
+    year-end closing of earlier years has not run, their results: so assets always equal
+    liabilities plus equity (without a cost-centre filter, which may cut entries in half).
+    """
+    chart = Chart.load(company)
+    as_of, compare_as_of = period.date_to, period.compare_to
+    current, year_result, earlier = _balance_sheet_column(company, chart, as_of, period.cost_centre)
+    compare, year_compare, earlier_compare = (
+        _balance_sheet_column(company, chart, compare_as_of, period.cost_centre) if period.has_comparison
+        else (None, None, None)
+    )
+    comparing = period.has_comparison
+    report = Report("balance_sheet", "Balance sheet", company, period,
+                    amount_label=f"As of {as_of:%Y-%m-%d}",
+                    compare_label=f"As of {compare_as_of:%Y-%m-%d}" if comparing else "",
+                    drill_from=period.date_from, drill_to=as_of)
+    sections = {}
+    for account_type, heading in ((AccountType.ASSET, "Assets"), (AccountType.LIABILITY, "Liabilities"),
+                                  (AccountType.EQUITY, "Equity")):
+        values = figures(company, chart, current, compare, {account_type})
+        rows, total, total_compare = grouped_rows(chart, values, has_comparison=comparing)
+        report.rows.append(ReportRow("heading", heading))
+        report.rows.extend(rows)
+        if account_type == AccountType.EQUITY:
+            report.rows.append(ReportRow("info", "Result of the current fiscal year (unallocated)",
+                                         year_result, year_compare, level=1))
+            total += year_result
+            total_compare = add(total_compare, year_compare) if comparing else None
+            if earlier or earlier_compare:
+                report.rows.append(ReportRow("info", "Results of earlier years not yet closed",
+                                             earlier, earlier_compare, level=1))
+                total += earlier
+                total_compare = add(total_compare, earlier_compare) if comparing else None
+        report.rows.append(ReportRow("total", f"Total {heading.lower()}", total, total_compare))
+        sections[account_type] = (total, total_compare)
+    assets, assets_compare = sections[AccountType.ASSET]
+    liabilities, liabilities_compare = sections[AccountType.LIABILITY]
+    equity, equity_compare = sections[AccountType.EQUITY]
+    report.rows.append(ReportRow("total", "Total liabilities and equity", liabilities + equity,
+                                 add(liabilities_compare, equity_compare) if comparing else None))
+    report.summary = {"total_assets": assets, "total_liabilities": liabilities, "total_equity": equity,
+                      "current_year_result": year_result, "is_balanced": assets == liabilities + equity}
+    if comparing:
+        report.compare_summary = {
+            "total_assets": assets_compare, "total_liabilities": liabilities_compare, "total_equity": equity_compare,
+            "current_year_result": year_compare, "is_balanced": assets_compare == liabilities_compare + equity_compare,
+        }
+    return rounded(company, report)
+
+
+# -- cash flow ---------------------------------------------------------------------------------
+
+OPERATING_NON_CASH = "non_cash"
+WORKING_CAPITAL = "working_capital"
+INVESTING = "investing"
+FINANCING = "financing"
+NON_CASH_WORDS = ("depreciation", "amortisation", "amortization", "impairment", "provision")
+FINANCING_WORDS = ("loan", "borrowing", "overdraft", "lease liabilit")
+
+
+def cash_flow_category(chart: Chart, account: Account) -> str | None:
+    """Where an account's movement goes in the indirect cash-flow statement.
+
+    None for cash (roles bank and cash) and for income/expense accounts (they are in the net
+    result). Non-current assets (a group named "Non-current ...") are investing, except
+    depreciation/amortisation accounts, which are non-cash adjustments; non-current
+    liabilities, loans and equity other than retained earnings are financing; everything
+    else (receivables, payables, tax, other current assets and liabilities, retained
+    earnings moved by the year-end closing) is a working-capital change.
+    """
+    if account.role in CASH_ROLES or account.account_type in PROFIT_AND_LOSS_TYPES:
+        return None
+    name = account.name.lower()
+    non_current = any(g.name.lower().startswith("non-current") for g in chart.group_chain(account))
+    if account.account_type == AccountType.ASSET:
+        if non_current:
+            return OPERATING_NON_CASH if any(word in name for word in NON_CASH_WORDS) else INVESTING
+        return WORKING_CAPITAL
+    if account.account_type == AccountType.LIABILITY:
+        if non_current or any(word in name for word in FINANCING_WORDS):
+            return FINANCING
+        return OPERATING_NON_CASH if any(word in name for word in NON_CASH_WORDS) else WORKING_CAPITAL
+    if account.role == AccountRole.RETAINED_EARNINGS:
+        return WORKING_CAPITAL
+    return FINANCING
+
+
+def _cash(chart: Chart, totals: dict) -> Decimal:
+    return sum((debit - credit for account_id, (debit, credit) in totals.items()
+                if account_id in chart.accounts and chart.accounts[account_id].role in CASH_ROLES), ZERO)
+
+
+def cash_flow(company: Company, period: ReportRange) -> Report:
+    """The cash-flow statement by the indirect method for a date range.
+
+    Net result, adjusted for non-cash items and working-capital changes (operating), then
+    investing and financing; each non-cash balance-sheet account contributes credit - debit of
+    its movements. Cash is the bank and cash accounts (by role): closing cash - opening
+    cash equals the sum of the three sections, because every entry balances.
+    """
+    chart = Chart.load(company)
+    comparing = period.has_comparison
+    day = dt.timedelta(days=1)
+
+    def column(start, end):
+        moved = account_totals(company, start, end, period.cost_centre)
+        opening = _cash(chart, account_totals(company, None, start - day, period.cost_centre))
+        return moved, opening
+
+    current, opening = column(period.date_from, period.date_to)
+    compare, opening_compare = column(period.compare_from, period.compare_to) if comparing else (None, None)
+    report = Report("cash_flow", "Cash-flow statement", company, period,
+                    amount_label=_label(period.date_from, period.date_to),
+                    compare_label=_label(period.compare_from, period.compare_to) if comparing else "",
+                    drill_from=period.date_from, drill_to=period.date_to)
+    by_category: dict[str, dict[int, tuple[Decimal, Decimal | None]]] = {
+        OPERATING_NON_CASH: {}, WORKING_CAPITAL: {}, INVESTING: {}, FINANCING: {},
+    }
+    for account_id in sorted(set(current) | set(compare or {}), key=lambda pk: chart.accounts[pk].code
+                             if pk in chart.accounts else ""):
+        account = chart.accounts.get(account_id)
+        category = cash_flow_category(chart, account) if account else None
+        if category is None:
+            continue
+        debit, credit = current.get(account_id, (ZERO, ZERO))
+        amount = credit - debit
+        other = None
+        if comparing:
+            debit, credit = compare.get(account_id, (ZERO, ZERO))
+            other = credit - debit
+        if amount or other:
+            by_category[category][account_id] = (amount, other)
+
+    def section_rows(values: dict, level: int) -> tuple[list[ReportRow], Decimal, Decimal | None]:
+        rows, total, total_compare = [], ZERO, (ZERO if comparing else None)
+        for account_id, (amount, other) in values.items():
+            account = chart.accounts[account_id]
+            rows.append(ReportRow("account", account.name, amount, other, account_id, account.code, level))
+            total += amount
+            total_compare = add(total_compare, other) if comparing else None
+        return rows, total, total_compare
+
+    net = _result(chart, current)
+    net_compare = _result(chart, compare) if comparing else None
+    report.rows.append(ReportRow("heading", "Operating activities"))
+    report.rows.append(ReportRow("info", "Net result", net, net_compare, level=1))
+    operating, operating_compare = net, net_compare
+    for category, heading in ((OPERATING_NON_CASH, "Adjustments for non-cash items"),
+                              (WORKING_CAPITAL, "Changes in working capital")):
+        rows, total, total_compare = section_rows(by_category[category], 2)
+        if rows:
+            report.rows.append(ReportRow("heading", heading, level=1))
+            report.rows.extend(rows)
+        operating += total
+        operating_compare = add(operating_compare, total_compare) if comparing else None
+    report.rows.append(ReportRow("subtotal", "Net cash from operating activities", operating, operating_compare))
+    sections = {"operating": (operating, operating_compare)}
+    for category, heading in ((INVESTING, "Investing activities"), (FINANCING, "Financing activities")):
+        rows, total, total_compare = section_rows(by_category[category], 1)
+        report.rows.append(ReportRow("heading", heading))
+        report.rows.extend(rows)
+        report.rows.append(ReportRow("subtotal", f"Net cash from {heading.lower()}", total, total_compare))
+        sections[category] = (total, total_compare)
+    change = sum((value for value, _ in sections.values()), ZERO)
+    change_compare = sum((other for _, other in sections.values()), ZERO) if comparing else None
+    closing = opening + _cash(chart, current)
+    closing_compare = opening_compare + _cash(chart, compare) if comparing else None
+    report.rows.append(ReportRow("total", "Net change in cash", change, change_compare))
+    report.rows.append(ReportRow("info", "Cash at the start of the period", opening, opening_compare))
+    report.rows.append(ReportRow("total", "Cash at the end of the period", closing, closing_compare))
+
+    def summary(values: dict, net_result, start_cash, end_cash, net_change) -> dict:
+        return {"net_result": net_result, "operating": values["operating"], "investing": values[INVESTING],
+                "financing": values[FINANCING], "net_change": net_change, "opening_cash": start_cash,
+                "closing_cash": end_cash, "reconciles": end_cash - start_cash == net_change}
+
+    report.summary = summary({k: v[0] for k, v in sections.items()}, net, opening, closing, change)
+    if comparing:
+        report.compare_summary = summary({k: v[1] for k, v in sections.items()}, net_compare, opening_compare,
+                                         closing_compare, change_compare)
+    return rounded(company, report)
+
+
+__all__ = ["balance_sheet", "cash_flow", "cash_flow_category", "natural", "profit_and_loss"]
