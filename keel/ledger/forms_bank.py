@@ -1,0 +1,110 @@
+"""Forms of the bank pages: bank accounts, statement import (with the CSV mapping) and reconciliation.
+
+They only parse what was typed; the rules (IBAN, bank role, balances, amounts that must add
+up) stay in keel.ledger.services.bank and keel.ledger.services.reconciliation, whose errors
+`keel.web.forms.submit` puts on the named field.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from keel.core.models import Currency
+from keel.ledger.bank import FORMATS
+from keel.ledger.bank.csv import MAPPING_FIELDS
+from keel.ledger.choices import AccountRole, JournalKind
+from keel.ledger.models import Account, Journal
+from keel.ledger.models.bank import BankAccount
+
+# The CSV mapping's fields as form fields: (key, label, help).
+MAPPING_LABELS = {
+    "delimiter": ("Delimiter", "One character: , or ; or \\t for a tab."),
+    "skip_rows": ("Rows before the header", "Lines above the header row (a title, the account number...)."),
+    "date_column": ("Date column", "The header of the booking date column."),
+    "date_format": ("Date format", "e.g. %d.%m.%Y for 31.03.2026, %Y-%m-%d for 2026-03-31."),
+    "amount_column": ("Amount column", "A signed amount (negative: money out). Or give debit and credit columns."),
+    "debit_column": ("Debit column", "Money out, when the file has separate columns."),
+    "credit_column": ("Credit column", "Money in, when the file has separate columns."),
+    "decimal_separator": ("Decimal separator", ". or ,"),
+    "reference_column": ("Reference column", ""),
+    "counterparty_column": ("Counterparty column", ""),
+    "counterparty_iban_column": ("Counterparty IBAN column", ""),
+    "description_column": ("Description column", ""),
+    "transaction_id_column": ("Transaction id column", ""),
+}
+
+
+class BankAccountForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    account = forms.ChoiceField(label="Ledger account", help_text="The ledger account (role bank) the account is kept on.")
+    iban = forms.CharField(label="IBAN", max_length=50, required=False)
+    bic = forms.CharField(label="BIC", max_length=20, required=False)
+    currency = forms.ChoiceField()
+    journal = forms.ChoiceField(help_text="The bank journal write-offs and bank fees are posted on.")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = Account.objects.for_company(company).filter(role=AccountRole.BANK, is_active=True).order_by("code")
+        self.fields["account"].choices = [(a.code, f"{a.code} {a.name}") for a in accounts]
+        currencies = Currency.objects.filter(is_active=True).order_by("code").values_list("code", flat=True)
+        self.fields["currency"].choices = [(code, code) for code in currencies]
+        self.fields["currency"].initial = company.base_currency_id
+        journals = Journal.objects.for_company(company).filter(kind=JournalKind.BANK).order_by("code")
+        self.fields["journal"].choices = [(j.code, f"{j.code} {j.name}") for j in journals]
+
+
+class StatementImportForm(forms.Form):
+    bank_account = forms.TypedChoiceField(coerce=int, label="Bank account")
+    file_format = forms.ChoiceField(label="Format", choices=list(FORMATS.items()))
+    file = forms.FileField(help_text="The statement as the bank sent it (at most 5 MB).")
+    opening_balance = forms.DecimalField(
+        required=False, max_digits=18, decimal_places=4, label="Opening balance (CSV only)",
+        help_text="A CSV file has no balances: blank continues the previous statement's closing balance.")
+    accept_balance_gap = forms.BooleanField(
+        required=False, label="Accept an opening balance that does not continue the previous statement")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = BankAccount.objects.for_company(company).filter(is_active=True)
+        self.fields["bank_account"].choices = [(a.pk, f"{a.name} ({a.iban or a.currency_id})") for a in accounts]
+        for key in MAPPING_FIELDS:
+            label, help_text = MAPPING_LABELS[key]
+            self.fields[f"csv_{key}"] = forms.CharField(required=False, max_length=100, label=label,
+                                                        help_text=help_text, strip=key != "delimiter")
+
+    def mapping_fields(self):
+        return [self[f"csv_{key}"] for key in MAPPING_FIELDS]
+
+    def other_fields(self):
+        return [field for field in self.visible_fields() if not field.name.startswith("csv_")]
+
+    def mapping(self) -> dict:
+        """The CSV mapping typed (only the fields filled in); empty: use the saved one."""
+        data = self.cleaned_data
+        return {key: data[f"csv_{key}"] for key in MAPPING_FIELDS if data.get(f"csv_{key}") not in (None, "")}
+
+
+def mapping_initial(bank_account: BankAccount | None) -> dict:
+    """The import form's CSV fields pre-filled from the bank account's saved mapping."""
+    saved = (bank_account.csv_mapping or {}) if bank_account is not None else {}
+    values = {**MAPPING_FIELDS, **saved}
+    return {f"csv_{key}": ("\\t" if value == "\t" else value) for key, value in values.items()}
+
+
+class ReconcileForm(forms.Form):
+    """One statement line: ledger lines (a proposal, or several for a split) and/or an account for the rest."""
+
+    line_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, label="Ledger lines")
+    write_off_account = forms.CharField(required=False, max_length=20, label="Book the difference to account")
+    write_off_label = forms.CharField(required=False, max_length=200, label="Label")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any id may be posted; the service checks it belongs to the bank's ledger account.
+        self.fields["line_ids"].valid_value = lambda value: True
+
+    def clean_line_ids(self):
+        ids = self.cleaned_data["line_ids"]
+        if any(not 0 < value < 2**63 for value in ids):
+            raise forms.ValidationError("Choose ledger lines from the list.")
+        return ids
