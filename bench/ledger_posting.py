@@ -4,6 +4,12 @@
     .venv/bin/python bench/ledger_posting.py --lines 1000000       # the figure
     .venv/bin/python bench/ledger_posting.py --engine sqlite
 
+Prints: bulk posting (post_entries_bulk) in lines/s, at 10,000 lines and at --lines;
+interactive posting (post_entry, one 2-line entry at a time) in ms each, over --singles
+entries; the trial balance for a whole month, a whole year and a range cutting months,
+at 10,000 lines and at --lines; the profit and loss and balance sheet (keel.ledger.reports)
+at the same sizes; and `verify_balances` over the big ledger.
+
 Uses a throwaway SQLite file under var/bench/ and a throwaway PostgreSQL database
 (keel_bench_ledger on KEEL_BENCH_PG, default postgres://postgres@127.0.0.1:5432), both
 created and removed by the script. Prints rates, not pass/fail: these machines are noisy.
@@ -111,21 +117,39 @@ def worker(args) -> None:
             result = post_entries_bulk(actor=None, company=c, entries=batch, check_permission=False)
             elapsed += time.perf_counter() - start
             posted += result.lines
+        target = "50,000" if connection.vendor == "sqlite" else "25,000"
         print(f"{label}: {posted:,} lines in {elapsed:.1f} s = {posted / elapsed:,.0f} lines/s "
-              f"({args.entry_lines} lines per entry, validation + numbering + balances + activities)")
+              f"(target {target}; {args.entry_lines} lines per entry, validation + numbering + balances + activities)")
+
+    def timed_ms(call, runs=5):
+        call()  # warm
+        start = time.perf_counter()
+        for _ in range(runs):
+            result = call()
+        return (time.perf_counter() - start) * 1000 / runs, result
+
+    ranges = [("month", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+              ("year", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+              ("cut months", dt.date(2026, 3, 10), dt.date(2026, 9, 20))]
 
     def time_tb(c, label):
-        ranges = [(dt.date(2026, 1, 1), dt.date(2026, 12, 31)), (dt.date(2026, 3, 1), dt.date(2026, 9, 30)),
-                  (dt.date(2026, 3, 10), dt.date(2026, 9, 20))]
-        for date_from, date_to in ranges:
-            trial_balance(c, date_from, date_to)  # warm
-            runs = 5
-            start = time.perf_counter()
-            for _ in range(runs):
-                report = trial_balance(c, date_from, date_to)
-            ms = (time.perf_counter() - start) * 1000 / runs
+        for name, date_from, date_to in ranges:
+            ms, report = timed_ms(lambda f=date_from, t=date_to: trial_balance(c, f, t))
             assert report.is_balanced
-            print(f"trial balance {label} {date_from}..{date_to}: {ms:.1f} ms ({len(report.rows)} accounts)")
+            print(f"trial balance {label}, whole {name} {date_from}..{date_to}: {ms:.1f} ms ({len(report.rows)} accounts)"
+                  if name != "cut months" else
+                  f"trial balance {label}, range cutting months {date_from}..{date_to}: {ms:.1f} ms")
+        try:  # the reports step's statements, when present
+            from keel.ledger.reports import balance_sheet, profit_and_loss, report_range
+        except ImportError:
+            return
+        for name, date_from, date_to in ranges[:2]:
+            period = report_range(c, date_from=date_from, date_to=date_to)
+            ms, _ = timed_ms(lambda p=period: profit_and_loss(c, p))
+            print(f"profit and loss {label}, whole {name}: {ms:.1f} ms")
+            as_of = report_range(c, date_from=None, date_to=date_to, as_of=True)
+            ms, _ = timed_ms(lambda p=as_of: balance_sheet(c, p))
+            print(f"balance sheet {label}, as of {date_to}: {ms:.1f} ms")
 
     small = company("bench-small")
     bulk(small, 10_000, "bulk 10k")
@@ -154,7 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--entry-lines", type=int, default=4)
-    parser.add_argument("--singles", type=int, default=300)
+    parser.add_argument("--singles", type=int, default=200)
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -25,6 +25,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("worker", "run background tasks and retry stuck event deliveries every minute"),
     ("kpi [--company C] [--from D] [--to D] [--format table|json]", "print KPI values with unit and target"),
     ("activities export --company C --format ocel|xes", "write the activity log as OCEL 2.0 JSON or XES"),
+    ("ledger ACTION [options]", "the general ledger: import-entries, trial-balance, verify, close-period, ... (keel ledger --help)"),
 ]
 
 

@@ -149,3 +149,28 @@ def trial_balance(company: Company, date_from: dt.date, date_to: dt.date) -> Tri
             report.rows.append(TrialBalanceRow(account.pk, account.code, account.name, account.account_type,
                                                opening, debit, credit))
     return report
+
+
+def filter_entries(
+    company: Company, *, journal: str | None = None, status: str | None = None, date_from: dt.date | None = None,
+    date_to: dt.date | None = None, account: str | None = None, q: str | None = None,
+) -> QuerySet[Entry]:
+    """Entries of the company narrowed by journal code, status, date range, an account code
+    (entries with a line on it) and a search of number and reference (the books pages and API)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    entries = list_entries(company)
+    if journal:
+        entries = entries.filter(journal__code=journal)
+    if status:
+        entries = entries.filter(status=status)
+    if date_from:
+        entries = entries.filter(date__gte=date_from)
+    if date_to:
+        entries = entries.filter(date__lte=date_to)
+    if account:
+        entries = entries.filter(Exists(Line.objects.filter(
+            company=company, entry=OuterRef("pk"), account__code=account)))
+    if q:
+        entries = entries.filter(Q(number__icontains=q.strip()) | Q(reference__icontains=q.strip()))
+    return entries

@@ -29,7 +29,7 @@ def _run(*args, **options) -> str:
 def test_keel_help_lists_every_keel_command():
     result = subprocess.run([sys.executable, "-m", "keel.cli", "--help"], capture_output=True, text=True, check=True)
     for name in ("serve", "migrate", "demo", "createuser", "audit verify", "events", "worker", "kpi",
-                 "activities export"):
+                 "activities export", "ledger"):
         assert f"\n  {name}" in result.stdout
     assert "Every Django management command also works" in result.stdout
 
@@ -37,7 +37,7 @@ def test_keel_help_lists_every_keel_command():
 def test_keel_alone_prints_the_same_help(capsys):
     main([])
     assert capsys.readouterr().out == help_text()
-    assert len(COMMANDS) == 9
+    assert len(COMMANDS) == 10
 
 
 @pytest.mark.django_db

@@ -1,48 +1,119 @@
 """`keel ledger <action>`: the general ledger from the command line.
 
     keel ledger verify [--company C]                  recompute running balances from lines
+    keel ledger import-entries FILE.csv --company C [--dry-run] [--user U]
+    keel ledger trial-balance --company C [--from D] [--to D] [--format table|csv|json]
     keel ledger close-period --company C --period YYYY-MM [--user U]
+    keel ledger reopen-period --company C --period YYYY-MM --reason TEXT [--user U]
+    keel ledger close-year --company C --year YYYY [--user U]
 
-`verify` exits with status 1 when any balance differs from its lines.
+`verify` exits with status 1 when any balance differs from its lines; `import-entries`
+exits with status 1 when any row is refused (each one is listed with its CSV line), and
+writes nothing then.
 """
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from keel.core.exceptions import KeelError
 from keel.core.models import Company
 
+ACTIONS = {
+    "verify": "Recompute running balances from the journal lines",
+    "import-entries": "Import journal entries from a CSV file (all or nothing)",
+    "trial-balance": "Print the trial balance for a date range",
+    "close-period": "Close a period: it refuses postings afterwards",
+    "reopen-period": "Reopen a closed period, with a reason",
+    "close-year": "Year-end close: move the result to retained earnings, close the year's periods",
+}
+
+
+def _money(value) -> str:
+    from keel.ledger.schemas import _money as money
+
+    return money(value)
+
 
 class Command(BaseCommand):
-    help = "General ledger: verify running balances, close periods."
+    help = "General ledger: " + "; ".join(f"{name} ({text.lower()})" for name, text in ACTIONS.items())
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        verify = actions.add_parser("verify", help="Recompute running balances from the journal lines")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION",
+                                        title="actions", description=", ".join(ACTIONS))
+        verify = actions.add_parser("verify", help=ACTIONS["verify"])
         verify.add_argument("--company", help="Company code (default: every company)")
-        close = actions.add_parser("close-period", help="Close a period: it refuses postings afterwards")
-        close.add_argument("--company", required=True, help="Company code")
-        close.add_argument("--period", required=True, help="The month, YYYY-MM")
-        close.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
+
+        imports = actions.add_parser("import-entries", help=ACTIONS["import-entries"])
+        imports.add_argument("file", help="CSV: entry,date,journal,account,label,debit,credit "
+                                          "[,currency,amount_currency,rate,party,tax,cost_centre,due_date,reference,description]")
+        imports.add_argument("--company", required=True, help="Company code")
+        imports.add_argument("--dry-run", action="store_true", help="Check everything, write nothing")
+        imports.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
+
+        trial = actions.add_parser("trial-balance", help=ACTIONS["trial-balance"])
+        trial.add_argument("--company", required=True, help="Company code")
+        trial.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD",
+                           help="First day (default: the start of the fiscal year of --to)")
+        trial.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="Last day (default: today)")
+        trial.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+        close = actions.add_parser("close-period", help=ACTIONS["close-period"])
+        reopen = actions.add_parser("reopen-period", help=ACTIONS["reopen-period"])
+        for sub in (close, reopen):
+            sub.add_argument("--company", required=True, help="Company code")
+            sub.add_argument("--period", required=True, help="The month, YYYY-MM")
+            sub.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
+        reopen.add_argument("--reason", required=True, help="Why the period is reopened (kept in the history)")
+
+        year = actions.add_parser("close-year", help=ACTIONS["close-year"])
+        year.add_argument("--company", required=True, help="Company code")
+        year.add_argument("--year", required=True, type=int, help="The fiscal year (the calendar year it starts in)")
+        year.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
 
     def handle(self, *args, **options):
         action = options["action"]
+        handlers = {
+            "verify": self.verify, "import-entries": self.import_entries, "trial-balance": self.trial_balance,
+            "close-period": self.close_period, "reopen-period": self.reopen_period, "close-year": self.close_year,
+        }
+        if action not in handlers:
+            raise CommandError(f"Unknown action {action}")
         try:
-            if action == "verify":
-                return self.verify(options)
-            if action == "close-period":
-                return self.close_period(options)
+            return handlers[action](options)
         except KeelError as exc:
             raise CommandError(f"{exc.message} [{exc.code}]")
-        raise CommandError(f"Unknown action {action}")
 
     def _company(self, code: str) -> Company:
         company = Company.objects.filter(code=code).first()
         if company is None:
             raise CommandError(f"No company '{code}'.")
         return company
+
+    def _actor(self, options):
+        if not options.get("user"):
+            return None
+        actor = get_user_model().objects.filter(username=options["user"]).first()
+        if actor is None:
+            raise CommandError(f"No user '{options['user']}'.")
+        return actor
+
+    @staticmethod
+    def _date(value: str | None, option: str) -> dt.date | None:
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"{option} '{value}' is not a date (YYYY-MM-DD).")
 
     def verify(self, options) -> None:
         from keel.ledger.services.balances import verify_balances
@@ -61,15 +132,115 @@ class Command(BaseCommand):
         if failed:
             raise CommandError(f"Balances differ in {failed} company(ies).", returncode=1)
 
+    def import_entries(self, options) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from keel.ledger.services.importing import import_entries
+
+        company = self._company(options["company"])
+        actor = self._actor(options)
+        path = Path(options["file"])
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {exc}")
+        dry_run = options["dry_run"]
+        progress = Progress(TextColumn("posting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            transient=True, disable=not sys.stderr.isatty())
+        task = None
+
+        def advance(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = progress.add_task("posting", total=total)
+            progress.update(task, completed=done)
+
+        with progress:
+            result = import_entries(actor=actor, company=company, text=text, dry_run=dry_run,
+                                    check_permission=actor is not None, progress=advance)
+        if result.errors:
+            for problem in result.errors:
+                self.stderr.write(f"{path.name}: {problem}")
+            raise CommandError(
+                f"{len(result.errors)} problem(s) in {path.name}; nothing was imported.", returncode=1)
+        if dry_run:
+            self.stdout.write(f"{company.code}: {result.entries} entries ({result.lines} lines) are valid; "
+                              "nothing was written (--dry-run).")
+            return
+        span = f" ({result.numbers[0]} .. {result.numbers[-1]})" if result.numbers else ""
+        self.stdout.write(f"{company.code}: {result.entries} entries ({result.lines} lines) posted{span}.")
+
+    def trial_balance(self, options) -> None:
+        from keel.ledger.selectors import trial_balance
+
+        company = self._company(options["company"])
+        date_to = self._date(options.get("date_to"), "--to") or timezone.localdate()
+        date_from = self._date(options.get("date_from"), "--from") or company.fiscal_year_bounds(
+            company.fiscal_year_of(date_to))[0]
+        report = trial_balance(company, date_from, date_to)
+        header = ["code", "name", "type", "opening", "debit", "credit", "closing"]
+        rows = [[r.code, r.name, r.account_type, _money(r.opening), _money(r.debit), _money(r.credit),
+                 _money(r.closing)] for r in report.rows]
+        totals = ["", "Total", "", "", _money(report.total_debit), _money(report.total_credit), ""]
+        fmt = options["format"]
+        if fmt == "json":
+            from keel.ledger.schemas import trial_balance_out
+
+            document = trial_balance_out(report)
+            document.update(company=company.code, date_from=date_from.isoformat(), date_to=date_to.isoformat())
+            self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
+            return
+        if fmt == "csv":
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+            writer.writerow(totals)
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{company.code} trial balance {date_from} .. {date_to} ({report.currency})")
+        for column in header:
+            table.add_column(column, justify="right" if column in header[3:] else "left")
+        for row in rows:
+            table.add_row(*row)
+        table.add_row(*totals, style="bold")
+        Console(file=self.stdout, width=140).print(table)
+        if not report.is_balanced:
+            raise CommandError("The trial balance does not balance.", returncode=1)
+
     def close_period(self, options) -> None:
         from keel.ledger.services.periods import close_period, get_period
 
         company = self._company(options["company"])
-        actor = None
-        if options.get("user"):
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"No user '{options['user']}'.")
+        actor = self._actor(options)
         period = get_period(company=company, name=options["period"])
         close_period(actor=actor, period=period, check_permission=actor is not None)
         self.stdout.write(f"{company.code}: period {period.name} is closed.")
+
+    def reopen_period(self, options) -> None:
+        from keel.ledger.services.periods import get_period, reopen_period
+
+        company = self._company(options["company"])
+        actor = self._actor(options)
+        period = get_period(company=company, name=options["period"])
+        reopen_period(actor=actor, period=period, reason=options["reason"], check_permission=actor is not None)
+        self.stdout.write(f"{company.code}: period {period.name} is open again.")
+
+    def close_year(self, options) -> None:
+        from keel.ledger.services.closing import close_fiscal_year
+
+        company = self._company(options["company"])
+        actor = self._actor(options)
+        result = close_fiscal_year(actor=actor, company=company, fiscal_year=options["year"],
+                                   check_permission=actor is not None)
+        entry = f"closing entry {result.entry.number}" if result.entry else "no income or expense to close"
+        self.stdout.write(f"{company.code}: fiscal year {options['year']} is closed; result {_money(result.result)} "
+                          f"{company.base_currency_id} moved to retained earnings ({entry}); "
+                          f"{result.periods_closed} period(s) closed.")

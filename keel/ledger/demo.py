@@ -1,0 +1,211 @@
+"""The ledger's demo step: a realistic set of books for Keel Demo Ltd.
+
+It covers the previous fiscal year and the current one up to today (so at least a full
+year of history, whatever today is): opening balances on the first day, then every month
+sales invoices to customers (receivable lines with the party and a due date, VAT on its
+own line), supplier bills, rent, salaries with payroll taxes, customer receipts and
+supplier payments on the bank journal, and some costs analysed by cost centre. Figures
+come from a seeded generator: the same run gives the same books, relative to today.
+
+Everything is posted through the posting service in one `post_entries_bulk` call (about
+1,500 lines, well under a second). Idempotent: the opening entry carries the source
+`ledger.demo:opening`; when it exists the step does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import ROUND_HALF_UP, Decimal
+
+from keel.core.demo import DEMO_CODE, DemoContext, register_demo_step
+from keel.core.models import Company, Party
+from keel.ledger.models import CostCentre, Entry, TaxCode
+from keel.ledger.services.chart import apply_chart_template, create_cost_centre
+from keel.ledger.services.periods import ensure_fiscal_year, month_bounds
+from keel.ledger.services.posting import EntryInput, LineInput, post_entries_bulk
+
+SOURCE_TYPE = "ledger.demo"
+CENT = Decimal("0.01")
+VAT = Decimal("0.20")
+COST_CENTRES = {"SALES": "Sales and marketing", "OPS": "Operations", "ADMIN": "Administration"}
+# (account, label, monthly net amount range, cost centre) of recurring supplier costs
+SUPPLIER_COSTS = [
+    ("6110", "Energy", (380, 620), "OPS"),
+    ("6210", "Cloud hosting and software", (900, 1400), "OPS"),
+    ("6200", "Office supplies", (120, 480), "ADMIN"),
+    ("6600", "Online advertising", (600, 1800), "SALES"),
+    ("5200", "Subcontracted services", (2500, 6500), "OPS"),
+]
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _months(start: dt.date, today: dt.date) -> list[dt.date]:
+    months, month = [], start
+    while month <= today:
+        months.append(month)
+        month = month_bounds(month)[1] + dt.timedelta(days=1)
+    return months
+
+
+def _tax_codes(company: Company) -> tuple[TaxCode | None, TaxCode | None]:
+    """The 20 % sales and purchase codes, when the tax set-up made them (optional)."""
+    codes = list(TaxCode.objects.for_company(company).filter(is_active=True, rate=20))
+    sales = next((c for c in codes if getattr(c, "kind", "sales") == "sales"), None)
+    purchases = next((c for c in codes if getattr(c, "kind", "") in ("purchase", "purchases")), None)
+    return sales, purchases
+
+
+def _parties(company: Company, role: str, count: int) -> list[Party]:
+    return list(Party.objects.for_company(company).filter(roles__role=role, is_active=True).order_by("name", "id")
+                .distinct()[:count])
+
+
+def build_entries(company: Company, today: dt.date) -> list[EntryInput]:
+    """The demo's entries for `company` from the start of the previous fiscal year to today."""
+    random_ = random.Random(f"keel-demo-ledger-{company.code}")
+    first_year = company.fiscal_year_of(today) - 1
+    start = company.fiscal_year_bounds(first_year)[0]
+    customers = _parties(company, "customer", 8)
+    suppliers = _parties(company, "supplier", 6)
+    landlord = (Party.objects.for_company(company).filter(name__icontains="Property").first()
+                or (suppliers[0] if suppliers else None))
+    sales_tax, purchase_tax = _tax_codes(company)
+    entries: list[EntryInput] = [EntryInput(
+        journal="OPN", date=start, reference="OPENING", description="Opening balances",
+        source_type=SOURCE_TYPE, source_id="opening",
+        lines=[
+            LineInput(account="1400", debit=Decimal("48250.00"), label="Bank"),
+            LineInput(account="1030", debit=Decimal("18400.00"), label="IT equipment"),
+            LineInput(account="1010", debit=Decimal("26500.00"), label="Equipment"),
+            LineInput(account="1200", debit=Decimal("14820.00"), label="Customer invoices outstanding"),
+            LineInput(account="2100", credit=Decimal("6930.00"), label="Supplier bills outstanding"),
+            LineInput(account="2200", credit=Decimal("3120.00"), label="VAT due"),
+            LineInput(account="3000", credit=Decimal("50000.00"), label="Share capital"),
+            LineInput(account="3100", credit=Decimal("47920.00"), label="Retained earnings"),
+        ],
+    )]
+
+    def bank(day, lines, reference, description):
+        if day <= today:
+            entries.append(EntryInput("BNK", day, lines, reference, description, SOURCE_TYPE, reference))
+
+    months = _months(start, today)
+    previous_open: list[tuple[Party | None, Decimal, dt.date]] = []  # last month's invoices, paid this month
+    previous_bills: list[tuple[Party | None, Decimal, dt.date]] = []
+    for index, month in enumerate(months):
+        last_day = month_bounds(month)[1]
+        tag = f"{month:%Y%m}"
+        # Customers pay last month's invoices around their due date.
+        for number, (party, gross, due) in enumerate(previous_open):
+            day = min(due + dt.timedelta(days=random_.randint(-3, 6)), last_day)
+            bank(day, [LineInput(account="1400", debit=gross, label="Customer receipt"),
+                       LineInput(account="1200", credit=gross, party=party, label="Customer receipt")],
+                 f"RCP-{tag}-{number + 1}", f"Receipt from {party.name if party else 'customer'}")
+        for number, (party, gross, due) in enumerate(previous_bills):
+            day = min(due, last_day)
+            bank(day, [LineInput(account="2100", debit=gross, party=party, label="Supplier payment"),
+                       LineInput(account="1400", credit=gross, label="Supplier payment")],
+                 f"PMT-{tag}-{number + 1}", f"Payment to {party.name if party else 'supplier'}")
+        previous_open, previous_bills = [], []
+        # Sales invoices: five or six customers a month, with a seasonal lift before year end.
+        for number in range(5 + index % 2):
+            day = month + dt.timedelta(days=min(2 + number * 5 + random_.randint(0, 3), 27))
+            if day > today:
+                break
+            party = customers[(index * 3 + number) % len(customers)] if customers else None
+            account = "4100" if number % 3 else "4000"
+            net = _money(random_.randint(3500, 9200) * (Decimal("1.15") if month.month in (10, 11) else 1))
+            tax = _money(net * VAT)
+            due = day + dt.timedelta(days=30)
+            entries.append(EntryInput("SAL", day, [
+                LineInput(account="1200", debit=net + tax, party=party, due_date=due, label="Invoice"),
+                LineInput(account=account, credit=net, tax_code=sales_tax.pk if sales_tax else None,
+                          tax_role="base" if sales_tax else "", label="Services" if account == "4100" else "Goods",
+                          cost_centre="SALES" if number == 0 else None),
+                LineInput(account="2200", credit=tax, tax_code=sales_tax.pk if sales_tax else None,
+                          tax_role="tax" if sales_tax else "", label="VAT 20 %"),
+            ], f"INV-{tag}-{number + 1:02d}", f"Invoice to {party.name if party else 'customer'}",
+                SOURCE_TYPE, f"INV-{tag}-{number + 1:02d}"))
+            previous_open.append((party, net + tax, due))
+        # Supplier bills.
+        for number, (account, label, (low, high), centre) in enumerate(SUPPLIER_COSTS):
+            day = month + dt.timedelta(days=min(5 + number * 4, 27))
+            if day > today:
+                break
+            party = suppliers[number % len(suppliers)] if suppliers else None
+            net = _money(random_.randint(low, high))
+            tax = _money(net * VAT)
+            due = day + dt.timedelta(days=30)
+            entries.append(EntryInput("PUR", day, [
+                LineInput(account=account, debit=net, cost_centre=centre, label=label,
+                          tax_code=purchase_tax.pk if purchase_tax else None, tax_role="base" if purchase_tax else ""),
+                LineInput(account="1300", debit=tax, label="VAT 20 %", tax_code=purchase_tax.pk if purchase_tax else None,
+                          tax_role="tax" if purchase_tax else ""),
+                LineInput(account="2100", credit=net + tax, party=party, due_date=due, label=label),
+            ], f"BILL-{tag}-{number + 1:02d}", f"{label} ({party.name if party else 'supplier'})",
+                SOURCE_TYPE, f"BILL-{tag}-{number + 1:02d}"))
+            previous_bills.append((party, net + tax, due))
+        # Rent, billed and paid on the first working days.
+        rent_day = month + dt.timedelta(days=1)
+        if rent_day <= today:
+            entries.append(EntryInput("PUR", rent_day, [
+                LineInput(account="6100", debit=Decimal("3250.00"), cost_centre="ADMIN", label="Office rent"),
+                LineInput(account="2100", credit=Decimal("3250.00"), party=landlord, label="Office rent"),
+            ], f"RENT-{tag}", "Office rent", SOURCE_TYPE, f"RENT-{tag}"))
+            bank(rent_day + dt.timedelta(days=2), [
+                LineInput(account="2100", debit=Decimal("3250.00"), party=landlord, label="Rent payment"),
+                LineInput(account="1400", credit=Decimal("3250.00"), label="Rent payment"),
+            ], f"RENTPMT-{tag}", "Rent payment")
+        # Salaries on the 25th, paid the same day; payroll taxes paid on the 19th of next month.
+        pay_day = month.replace(day=25)
+        if pay_day <= today:
+            gross = _money(Decimal("14200.00") + index * 75)
+            charges = _money(gross * Decimal("0.138"))
+            withheld = _money(gross * Decimal("0.22"))
+            entries.append(EntryInput("PAY", pay_day, [
+                LineInput(account="6000", debit=gross, cost_centre="OPS", label="Gross salaries"),
+                LineInput(account="6010", debit=charges, cost_centre="OPS", label="Employer charges"),
+                LineInput(account="2300", credit=gross - withheld, label="Net salaries"),
+                LineInput(account="2310", credit=withheld + charges, label="Payroll taxes"),
+            ], f"PAYRUN-{tag}", f"Payroll {month:%B %Y}", SOURCE_TYPE, f"PAYRUN-{tag}"))
+            bank(pay_day, [LineInput(account="2300", debit=gross - withheld, label="Salaries paid"),
+                           LineInput(account="1400", credit=gross - withheld, label="Salaries paid")],
+                 f"SALPMT-{tag}", "Salaries paid")
+            tax_day = month_bounds(month)[1] + dt.timedelta(days=19)
+            bank(tax_day, [LineInput(account="2310", debit=withheld + charges, label="Payroll taxes paid"),
+                           LineInput(account="1400", credit=withheld + charges, label="Payroll taxes paid")],
+                 f"PAYETAX-{tag}", "Payroll taxes paid")
+        # Bank charges at the end of the month.
+        if last_day <= today:
+            fee = _money(Decimal(random_.randint(1800, 4200)) / 100)
+            bank(last_day, [LineInput(account="6800", debit=fee, label="Bank charges", cost_centre="ADMIN"),
+                            LineInput(account="1400", credit=fee, label="Bank charges")],
+                 f"FEES-{tag}", "Bank charges")
+    return entries
+
+
+@register_demo_step
+def ledger_demo(demo: DemoContext) -> None:
+    """Post a year (and more) of books for Keel Demo Ltd; does nothing on a second run."""
+    company = demo.companies.get(DEMO_CODE)
+    if company is None:
+        return
+    if Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id="opening").exists():
+        return
+    actor = demo.users.get("accountant@demo.keel") or demo.owner_of(company)
+    apply_chart_template(company=company, actor=actor, check_permission=False)
+    current = company.fiscal_year_of(demo.today)
+    for year in (current - 1, current):
+        ensure_fiscal_year(company=company, fiscal_year=year, actor=actor)
+    existing = set(CostCentre.objects.for_company(company).values_list("code", flat=True))
+    for code, name in COST_CENTRES.items():
+        if code not in existing:
+            create_cost_centre(actor=actor, company=company, code=code, name=name, check_permission=False)
+    post_entries_bulk(actor=actor, company=company, entries=build_entries(company, demo.today), check_permission=False)
+    from keel.ledger.bank_demo import load_bank_demo
+
+    load_bank_demo(company, actor)

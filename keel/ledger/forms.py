@@ -1,0 +1,184 @@
+"""Forms of the books pages: accounts, cost centres, journals, periods, entries and filters.
+
+Forms only parse; the services decide (their refusals land on the named field through
+keel.web.forms.submit).
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from keel.core.models import Currency, Party
+from keel.ledger.choices import AccountRole, AccountType, EntryStatus, JournalKind
+from keel.ledger.models import Account, AccountGroup, CostCentre, Journal, TaxCode
+from keel.web.forms import DateInput
+
+CSV_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _group_choices(company) -> list[tuple[str, str]]:
+    return [("", "—")] + [(g.pk, str(g)) for g in AccountGroup.objects.for_company(company)]
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    account_type = forms.ChoiceField(choices=[("", "All types"), *AccountType.choices], required=False, label="Type")
+    active = forms.ChoiceField(choices=[("yes", "Active"), ("no", "Inactive"), ("all", "All")], required=False,
+                               label="Status")
+
+
+class AccountForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=200)
+    account_type = forms.ChoiceField(choices=AccountType.choices, label="Type")
+    role = forms.ChoiceField(choices=AccountRole.choices, required=False)
+    group = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
+    currency = forms.ChoiceField(choices=(), required=False, help_text="Only lines in this currency (empty: any).")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+
+    def __init__(self, *args, company, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = _group_choices(company)
+        self.fields["currency"].choices = [("", "Any")] + [
+            (c, c) for c in Currency.objects.filter(is_active=True).order_by("code").values_list("code", flat=True)]
+        if editing:  # lines were booked under the code, type and currency: they stay
+            for name in ("code", "account_type", "currency"):
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+
+
+class ChartImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with the columns kind,code,name,type,role,parent (as the export).")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > CSV_MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB.")
+        return upload
+
+
+class EntryImportForm(ChartImportForm):
+    file = forms.FileField(help_text="CSV with the columns entry,date,journal,account,label,debit,credit "
+                                     "(optionally currency,amount_currency,rate,party,tax,cost_centre,due_date,reference,"
+                                     "description).")
+    dry_run = forms.BooleanField(required=False, label="Only check the file (write nothing)")
+
+
+class CostCentreForm(forms.Form):
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=200)
+
+
+class JournalForm(forms.Form):
+    code = forms.CharField(max_length=10)
+    name = forms.CharField(max_length=100)
+    kind = forms.ChoiceField(choices=JournalKind.choices)
+
+
+class FiscalYearForm(forms.Form):
+    year = forms.IntegerField(min_value=1900, max_value=2999, label="Fiscal year",
+                              help_text="The calendar year the fiscal year starts in.")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EntryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Number or reference")
+    journal = forms.ChoiceField(choices=(), required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *EntryStatus.choices], required=False)
+    date_from = forms.DateField(required=False, widget=DateInput(), label="From")
+    date_to = forms.DateField(required=False, widget=DateInput(), label="To")
+    account = forms.CharField(required=False, max_length=20, label="Account code")
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["journal"].choices = [("", "All journals")] + [
+            (j.code, str(j)) for j in Journal.objects.for_company(company)]
+
+
+class EntryForm(forms.Form):
+    journal = forms.TypedChoiceField(choices=(), coerce=int)
+    date = forms.DateField(widget=DateInput())
+    reference = forms.CharField(max_length=100, required=False)
+    description = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["journal"].choices = [(j.pk, str(j)) for j in Journal.objects.for_company(company).filter(is_active=True)]
+
+
+class LineForm(forms.Form):
+    account = forms.TypedChoiceField(choices=(), coerce=int, required=False)
+    label = forms.CharField(max_length=200, required=False)
+    debit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
+    credit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
+    currency = forms.CharField(max_length=3, required=False, help_text="Empty: the company's currency.")
+    amount_currency = forms.DecimalField(max_digits=20, decimal_places=4, required=False, label="Amount in currency")
+    party = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
+    tax_code = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None, label="Tax")
+    cost_centre = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
+    due_date = forms.DateField(required=False, widget=DateInput())
+
+    def __init__(self, *args, choices: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, values in choices.items():
+            self.fields[name].choices = values
+
+    @property
+    def is_blank(self) -> bool:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not data.get("account") and not data.get("debit") and not data.get("credit")
+
+    def as_line(self) -> dict:
+        data = self.cleaned_data
+        line = {"account": data["account"], "label": data.get("label") or "", "debit": data.get("debit"),
+                "credit": data.get("credit")}
+        for name in ("party", "tax_code", "cost_centre", "due_date", "amount_currency"):
+            if data.get(name) is not None:
+                line[name] = data[name]
+        if data.get("currency"):
+            line["currency"] = data["currency"].upper()
+        return line
+
+
+def line_choices(company) -> dict:
+    """The select options of every line row, read once per page."""
+    blank = [("", "—")]
+    return {
+        "account": blank + [(a.pk, f"{a.code} {a.name}") for a in Account.objects.for_company(company).filter(is_active=True)],
+        "party": blank + [(p.pk, p.name) for p in Party.objects.for_company(company).filter(is_active=True)
+                          .order_by("name").only("pk", "name")],
+        "tax_code": blank + [(t.pk, t.code) for t in TaxCode.objects.for_company(company).filter(is_active=True)],
+        "cost_centre": blank + [(c.pk, str(c)) for c in CostCentre.objects.for_company(company).filter(is_active=True)],
+    }
+
+
+class _BaseLineFormSet(forms.BaseFormSet):
+    def __init__(self, *args, choices: dict, **kwargs):
+        self.choices = choices
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {"choices": self.choices}
+
+    @property
+    def empty_form(self):
+        form = self.form(auto_id=self.auto_id, prefix=self.add_prefix("__prefix__"), empty_permitted=True,
+                         use_required_attribute=False, choices=self.choices, renderer=self.renderer)
+        self.add_fields(form, None)
+        return form
+
+
+LineFormSet = forms.formset_factory(LineForm, formset=_BaseLineFormSet, extra=0, max_num=500, validate_max=True)
+
+
+class ReverseForm(forms.Form):
+    date = forms.DateField(widget=DateInput())
+    description = forms.CharField(max_length=500, required=False, help_text="Why (kept on the reversal).")
+
+
+class TrialBalanceForm(forms.Form):
+    date_from = forms.DateField(widget=DateInput(), label="From")
+    date_to = forms.DateField(widget=DateInput(), label="To")

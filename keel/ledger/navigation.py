@@ -1,0 +1,19 @@
+"""The books pages' menu entries ("Accounting") and the record pages activity links lead to."""
+
+from keel.web.links import register_record_url
+from keel.web.navigation import NavItem, add
+
+add(NavItem("Accounting", "Entries", "ledger:entry_list", "ledger.view", order=10))
+add(NavItem("Accounting", "New entry", "ledger:entry_create", "ledger.post", order=12))
+add(NavItem("Accounting", "Import entries", "ledger:entry_import", "ledger.post", order=14))
+add(NavItem("Accounting", "Trial balance", "ledger:trial_balance", "ledger.view", order=20))
+add(NavItem("Accounting", "Chart of accounts", "ledger:account_list", "ledger.view", order=60))
+add(NavItem("Accounting", "Account groups", "ledger:account_group_list", "ledger.view", order=62))
+add(NavItem("Accounting", "Journals", "ledger:journal_list", "ledger.view", order=64))
+add(NavItem("Accounting", "Cost centres", "ledger:cost_centre_list", "ledger.view", order=66))
+add(NavItem("Accounting", "Fiscal years & periods", "ledger:period_list", "ledger.view", order=70))
+
+register_record_url("ledger.entry", "ledger:entry_detail")
+register_record_url("ledger.account", "ledger:account_edit")
+register_record_url("ledger.period", "ledger:period_list", with_id=False)
+register_record_url("ledger.fiscalyear", "ledger:period_list", with_id=False)

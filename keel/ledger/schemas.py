@@ -1,0 +1,335 @@
+"""The ledger's API schemas: books (chart, journals, periods, entries, trial balance).
+
+Amounts travel as strings ("1234.50"): JSON numbers are floats in most clients, and money
+is never a float. Inputs accept a string or an integer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+
+from keel.api.schemas import ApiDate, FilterSchema, InputSchema
+from keel.ledger.choices import AccountRole, AccountType, EntryStatus
+
+# An amount in input: a decimal string (or an integer); the posting service checks decimals.
+AmountIn = Annotated[str, Field(max_length=40, pattern=r"^-?\d{1,20}(\.\d{1,10})?$")] | int
+Code = Annotated[str, Field(min_length=1, max_length=20)]
+
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal | None) -> str | None:
+    """'100.00', '0.125': at least two decimals, no trailing zeros beyond them."""
+    if value is None:
+        return None
+    value = value.normalize()
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+        value = value.quantize(CENT)
+    return format(value, "f")
+
+
+class LineIn(InputSchema):
+    account: Code | int = Field(..., description="The account's code (or id).")
+    debit: AmountIn | None = None
+    credit: AmountIn | None = None
+    label: Annotated[str, Field(max_length=200)] = ""
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    amount_currency: AmountIn | None = None
+    rate: AmountIn | None = None
+    party: int | None = Field(None, ge=1, le=2**63 - 1, description="The party's id.")
+    tax_code: Code | None = None
+    due_date: ApiDate | None = None
+    cost_centre: Code | None = None
+
+    def as_line(self) -> dict:
+        return {name: value for name, value in self.model_dump().items() if value is not None}
+
+
+class EntryIn(InputSchema):
+    journal: Annotated[str, Field(min_length=1, max_length=10)]
+    date: ApiDate
+    reference: Annotated[str, Field(max_length=100)] = ""
+    description: Annotated[str, Field(max_length=500)] = ""
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+    post: bool = Field(False, description="Post at once (else a draft is saved).")
+
+
+class EntryPatchIn(InputSchema):
+    journal: Annotated[str, Field(min_length=1, max_length=10)] | None = None
+    date: ApiDate | None = None
+    reference: Annotated[str, Field(max_length=100)] | None = None
+    description: Annotated[str, Field(max_length=500)] | None = None
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)] | None = None
+
+
+class ReverseIn(InputSchema):
+    date: ApiDate
+    description: Annotated[str, Field(max_length=500)] = ""
+
+
+class LineOut(Schema):
+    id: int
+    position: int
+    account: str
+    account_name: str
+    label: str
+    debit: str
+    credit: str
+    currency: str
+    amount_currency: str
+    rate: str
+    party: int | None
+    tax_code: str | None
+    due_date: dt.date | None
+    cost_centre: str | None
+
+    @staticmethod
+    def resolve_account(obj) -> str:
+        return obj.account.code
+
+    @staticmethod
+    def resolve_account_name(obj) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_currency(obj) -> str:
+        return obj.currency_id
+
+    @staticmethod
+    def resolve_party(obj) -> int | None:
+        return obj.party_id
+
+    @staticmethod
+    def resolve_tax_code(obj) -> str | None:
+        return obj.tax_code.code if obj.tax_code_id else None
+
+    @staticmethod
+    def resolve_cost_centre(obj) -> str | None:
+        return obj.cost_centre.code if obj.cost_centre_id else None
+
+    @staticmethod
+    def resolve_debit(obj) -> str:
+        return _money(obj.debit)
+
+    @staticmethod
+    def resolve_credit(obj) -> str:
+        return _money(obj.credit)
+
+    @staticmethod
+    def resolve_amount_currency(obj) -> str:
+        return _money(obj.amount_currency)
+
+    @staticmethod
+    def resolve_rate(obj) -> str:
+        return format(obj.rate.normalize(), "f")
+
+
+class EntrySummaryOut(Schema):
+    id: int
+    journal: str
+    number: str
+    date: dt.date
+    period: str | None
+    reference: str
+    description: str
+    status: str
+    reversal_of: int | None
+    source_type: str
+    source_id: str
+    posted_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_journal(obj) -> str:
+        return obj.journal.code
+
+    @staticmethod
+    def resolve_period(obj) -> str | None:
+        return obj.period.name if obj.period_id else None
+
+    @staticmethod
+    def resolve_reversal_of(obj) -> int | None:
+        return obj.reversal_of_id
+
+
+class EntryOut(EntrySummaryOut):
+    reversed_by: int | None
+    total_debit: str
+    total_credit: str
+    lines: list[LineOut]
+
+    @staticmethod
+    def resolve_lines(obj) -> list:
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_reversed_by(obj) -> int | None:
+        reversal = obj.reversals.first()
+        return reversal.pk if reversal else None
+
+    @staticmethod
+    def resolve_total_debit(obj) -> str:
+        return _money(sum((line.debit for line in obj.lines.all()), Decimal(0)))
+
+    @staticmethod
+    def resolve_total_credit(obj) -> str:
+        return _money(sum((line.credit for line in obj.lines.all()), Decimal(0)))
+
+
+class EntryFilters(FilterSchema):
+    journal: Annotated[str, Field(max_length=10)] | None = None
+    status: Literal[EntryStatus.DRAFT, EntryStatus.POSTED, EntryStatus.REVERSED] | None = None  # type: ignore[valid-type]
+    date_from: ApiDate | None = None
+    date_to: ApiDate | None = None
+    account: Annotated[str, Field(max_length=20)] | None = Field(None, description="Entries with a line on this account code.")
+    q: Annotated[str, Field(max_length=100)] | None = Field(None, description="Search the number and reference.")
+
+
+class AccountOut(Schema):
+    id: int
+    code: str
+    name: str
+    account_type: str
+    role: str
+    group: str | None
+    currency: str | None
+    description: str
+    is_active: bool
+
+    @staticmethod
+    def resolve_group(obj) -> str | None:
+        return obj.group.code if obj.group_id else None
+
+    @staticmethod
+    def resolve_currency(obj) -> str | None:
+        return obj.currency_id
+
+
+AccountTypeIn = Literal[tuple(AccountType.values)]  # type: ignore[valid-type]
+AccountRoleIn = Literal[tuple(AccountRole.values)]  # type: ignore[valid-type]
+
+
+class AccountIn(InputSchema):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    account_type: AccountTypeIn
+    role: AccountRoleIn = ""
+    group: Code | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    description: Annotated[str, Field(max_length=2000)] = ""
+
+
+class AccountPatchIn(InputSchema):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    role: AccountRoleIn | None = None
+    group: Code | None = Field(None, description="The group's code; an empty string removes the group.")
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    is_active: bool | None = None
+
+
+class AccountFilters(FilterSchema):
+    account_type: AccountTypeIn | None = None
+    active: bool | None = None
+    q: Annotated[str, Field(max_length=100)] | None = None
+
+
+class JournalOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    is_active: bool
+
+
+class CostCentreOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_active: bool
+
+
+class CostCentreIn(InputSchema):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class PeriodOut(Schema):
+    id: int
+    name: str
+    fiscal_year: int
+    start: dt.date
+    end: dt.date
+    status: str
+
+    @staticmethod
+    def resolve_fiscal_year(obj) -> int:
+        return obj.fiscal_year.year
+
+
+class PeriodFilters(FilterSchema):
+    fiscal_year: int | None = Field(None, ge=1900, le=2999)
+    status: Literal["open", "closed", "locked"] | None = None
+
+
+class ReopenIn(InputSchema):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class FiscalYearIn(InputSchema):
+    year: int = Field(..., ge=1900, le=2999)
+
+
+class FiscalYearOut(Schema):
+    id: int
+    year: int
+    start: dt.date
+    end: dt.date
+    status: str
+
+
+class FiscalYearClosedOut(Schema):
+    fiscal_year: FiscalYearOut
+    entry: EntrySummaryOut | None
+    result: str
+    periods_closed: int
+
+
+class TrialBalanceRowOut(Schema):
+    account_id: int
+    code: str
+    name: str
+    account_type: str
+    opening: str
+    debit: str
+    credit: str
+    closing: str
+
+
+class TrialBalanceOut(Schema):
+    date_from: dt.date
+    date_to: dt.date
+    currency: str
+    rows: list[TrialBalanceRowOut]
+    total_debit: str
+    total_credit: str
+    is_balanced: bool
+
+
+class TrialBalanceQuery(FilterSchema):
+    date_from: ApiDate
+    date_to: ApiDate
+
+
+def trial_balance_out(report) -> dict:
+    return {
+        "date_from": report.date_from, "date_to": report.date_to, "currency": report.currency,
+        "rows": [{"account_id": r.account_id, "code": r.code, "name": r.name, "account_type": r.account_type,
+                  "opening": _money(r.opening), "debit": _money(r.debit), "credit": _money(r.credit),
+                  "closing": _money(r.closing)} for r in report.rows],
+        "total_debit": _money(report.total_debit), "total_credit": _money(report.total_credit),
+        "is_balanced": report.is_balanced,
+    }

@@ -1,0 +1,122 @@
+"""Year-end closing: the result moves to retained earnings, the year and its periods close."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from keel.core.exceptions import PermissionDenied, ValidationFailed
+from keel.core.models import Activity
+from keel.core.tests.factories import member
+from keel.ledger.choices import PeriodStatus
+from keel.ledger.models import Entry, FiscalYear, Line, Period
+from keel.ledger.selectors import trial_balance
+from keel.ledger.services.closing import close_fiscal_year
+from keel.ledger.services.periods import close_period, reopen_period
+from keel.ledger.services.posting import LineInput, create_draft_entry, post_entry
+from keel.ledger.tests.factories import lines, post_sale
+
+pytestmark = pytest.mark.django_db
+
+YEAR_END = dt.date(2025, 12, 31)
+
+
+def _a_year(company):
+    post_sale(company, amount="1000.00", day=dt.date(2025, 2, 10))
+    post_sale(company, amount="500.00", day=dt.date(2025, 11, 3), journal="GEN")
+    post_entry(actor=None, company=company, journal="PUR", date=dt.date(2025, 5, 5), check_permission=False,
+               lines=lines(("6100", "300.00", "0"), ("1400", "0", "300.00")))
+    post_entry(actor=None, company=company, journal="GEN", date=dt.date(2025, 7, 1), check_permission=False,
+               lines=lines(("1400", "1000.00", "0"), ("3000", "0", "1000.00")))  # capital: not P&L
+
+
+def _closing(report, code):
+    return next((row.closing for row in report.rows if row.code == code), Decimal(0))
+
+
+def test_closing_moves_the_result_to_retained_earnings(books, accountant):
+    _a_year(books)
+    result = close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    assert result.result == Decimal("1200.00") and result.periods_closed == 12
+    entry = result.entry
+    assert entry.date == YEAR_END and entry.journal.code == "OPN" and entry.source_type == "ledger.fiscal_year"
+    assert sorted((line.account.code, line.debit, line.credit) for line in entry.lines.select_related("account")) == [
+        ("3100", Decimal(0), Decimal("1200.00")), ("4000", Decimal("1500.00"), Decimal(0)),
+        ("6100", Decimal(0), Decimal("300.00")),
+    ]
+    report = trial_balance(books, dt.date(2025, 1, 1), YEAR_END)
+    assert report.is_balanced
+    for code in ("4000", "6100"):
+        assert _closing(report, code) == 0
+    assert _closing(report, "3100") == Decimal("-1200.00")
+    assert _closing(report, "3000") == Decimal("-1000.00")  # balance-sheet accounts are untouched
+    assert FiscalYear.objects.get(company=books, year=2025).status == PeriodStatus.CLOSED
+    assert set(Period.objects.filter(company=books, fiscal_year__year=2025).values_list("status", flat=True)) == {"closed"}
+    # The next year opens with retained earnings carried and the P&L at zero.
+    next_year = trial_balance(books, dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert _closing(next_year, "3100") == Decimal("-1200.00") and _closing(next_year, "4000") == 0
+    activity = Activity.objects.get(company=books, verb="ledger.fiscal_year_closed")
+    assert activity.data["result"] == "1200.00" and activity.actor == accountant
+
+
+def test_a_loss_is_debited_to_retained_earnings(books):
+    post_entry(actor=None, company=books, journal="GEN", date=dt.date(2025, 3, 1), check_permission=False,
+               lines=lines(("6100", "80.00", "0"), ("1400", "0", "80.00")))
+    result = close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert result.result == Decimal("-80.00")
+    assert _closing(trial_balance(books, dt.date(2025, 1, 1), YEAR_END), "3100") == Decimal("80.00")
+
+
+def test_a_year_without_income_or_expense_closes_without_an_entry(books):
+    result = close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert result.entry is None and result.result == 0 and result.periods_closed == 12
+
+
+def test_closing_twice_is_refused(books):
+    _a_year(books)
+    close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    entries = Entry.objects.filter(company=books).count()
+    with pytest.raises(ValidationFailed) as refused:
+        close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert refused.value.code == "fiscal_year.already_closed"
+    assert Entry.objects.filter(company=books).count() == entries
+
+
+def test_drafts_in_the_year_block_the_close(books):
+    _a_year(books)
+    create_draft_entry(actor=None, company=books, journal="GEN", date=dt.date(2025, 8, 1), check_permission=False,
+                       lines=[LineInput(account="6100", debit=1), LineInput(account="1400", credit=1)])
+    lines_before = Line.objects.filter(company=books).count()
+    with pytest.raises(ValidationFailed) as refused:
+        close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert refused.value.code == "fiscal_year.has_drafts" and refused.value.extra["drafts"] == 1
+    assert Line.objects.filter(company=books).count() == lines_before
+    assert FiscalYear.objects.get(company=books, year=2025).status == PeriodStatus.OPEN
+    assert not Period.objects.filter(company=books, fiscal_year__year=2025, status="closed").exists()
+
+
+def test_a_closed_last_period_must_be_reopened_first(books):
+    _a_year(books)
+    december = Period.objects.get(company=books, start=dt.date(2025, 12, 1))
+    close_period(actor=None, period=december, check_permission=False)
+    with pytest.raises(ValidationFailed) as refused:
+        close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert refused.value.code == "fiscal_year.last_period_closed"
+    reopen_period(actor=None, period=december, reason="Year-end close", check_permission=False)
+    assert close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False).result == Decimal("1200.00")
+
+
+def test_only_roles_with_ledger_close_may_close_the_year(books):
+    payroll = member(books, "payroll_officer")
+    with pytest.raises(PermissionDenied):
+        close_fiscal_year(actor=payroll, company=books, fiscal_year=2025)
+    assert FiscalYear.objects.get(company=books, year=2025).status == PeriodStatus.OPEN
+
+
+def test_the_closed_year_refuses_postings(books):
+    close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    with pytest.raises(ValidationFailed) as refused:
+        post_sale(books, day=dt.date(2025, 6, 1))
+    assert refused.value.code == "period.closed"
