@@ -20,8 +20,9 @@ class NavItem:
 
 _items: list[NavItem] = []
 
-# Sections in this order; others follow alphabetically.
+# Sections in this order; departments' sections follow alphabetically, then LAST_SECTIONS.
 SECTION_ORDER = ["Overview", "Records"]
+LAST_SECTIONS = ["Company"]
 
 
 def add(item: NavItem) -> None:
@@ -51,7 +52,11 @@ def sections_for(request) -> list[tuple[str, list[tuple[str, str, bool]]]]:
         sections.setdefault(item.section, []).append((item.order, item.label, url, url == current))
 
     def rank(name: str) -> tuple[int, str]:
-        return (SECTION_ORDER.index(name) if name in SECTION_ORDER else len(SECTION_ORDER), name)
+        if name in SECTION_ORDER:
+            return (SECTION_ORDER.index(name), name)
+        if name in LAST_SECTIONS:
+            return (len(SECTION_ORDER) + 1 + LAST_SECTIONS.index(name), name)
+        return (len(SECTION_ORDER), name)
 
     return [
         (name, [(label, url, active) for _, label, url, active in sorted(sections[name])])

@@ -372,9 +372,9 @@ urlpatterns = [
     path("bank/unreconciled/", bank_unreconciled, name="bank_unreconciled"),
 ]
 
-add(NavItem("Accounting", "Bank accounts", "ledger:bank_account_list", "ledger.view", order=40))
-add(NavItem("Accounting", "Bank statements", "ledger:bank_statement_list", "ledger.view", order=42))
-add(NavItem("Accounting", "Import statement", "ledger:bank_statement_import", "bank.import", order=44))
-add(NavItem("Accounting", "Unreconciled bank items", "ledger:bank_unreconciled", "ledger.view", order=46))
+add(NavItem("Bank", "Bank accounts", "ledger:bank_account_list", "ledger.view", order=10))
+add(NavItem("Bank", "Bank statements", "ledger:bank_statement_list", "ledger.view", order=12))
+add(NavItem("Bank", "Import statement", "ledger:bank_statement_import", "bank.import", order=14))
+add(NavItem("Bank", "Unreconciled bank items", "ledger:bank_unreconciled", "ledger.view", order=16))
 register_record_url("ledger.bankaccount", "ledger:bank_account_detail")
 register_record_url("ledger.bankstatement", "ledger:bank_statement_detail")

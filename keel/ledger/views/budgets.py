@@ -260,5 +260,5 @@ urlpatterns = [
     path("budgets/<int:pk>/versus-actual/", budget_versus_actual_page, name="budget_versus_actual"),
 ]
 
-add(NavItem("Accounting", "Budgets", "ledger:budget_list", "ledger.view", order=70))
+add(NavItem("Accounting", "Budgets", "ledger:budget_list", "ledger.view", order=40))
 register_record_url("ledger.budget", "ledger:budget_detail")

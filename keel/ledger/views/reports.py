@@ -249,7 +249,7 @@ urlpatterns = [
     path("reports/general-ledger/", general_ledger, name="report_general_ledger"),
 ]
 
-add(NavItem("Accounting", "Profit and loss", "ledger:report_profit_and_loss", "ledger.view", order=60))
-add(NavItem("Accounting", "Balance sheet", "ledger:report_balance_sheet", "ledger.view", order=61))
-add(NavItem("Accounting", "Cash flow", "ledger:report_cash_flow", "ledger.view", order=62))
-add(NavItem("Accounting", "General ledger", "ledger:report_general_ledger", "ledger.view", order=63))
+add(NavItem("Financial reports", "Profit and loss", "ledger:report_profit_and_loss", "ledger.view", order=20))
+add(NavItem("Financial reports", "Balance sheet", "ledger:report_balance_sheet", "ledger.view", order=22))
+add(NavItem("Financial reports", "Cash flow", "ledger:report_cash_flow", "ledger.view", order=24))
+add(NavItem("Financial reports", "General ledger", "ledger:report_general_ledger", "ledger.view", order=26))

@@ -239,7 +239,7 @@ urlpatterns = [
     path("revaluation/<int:pk>/undo/", revaluation_undo, name="revaluation_undo"),
 ]
 
-add(NavItem("Accounting", "Tax codes", "ledger:tax_code_list", "tax.view", order=60))
-add(NavItem("Accounting", "Tax return", "ledger:tax_return", "tax.view", order=61))
-add(NavItem("Accounting", "Revaluation", "ledger:revaluation_page", "ledger.view", order=62))
+add(NavItem("Ledger setup", "Tax codes", "ledger:tax_code_list", "tax.view", order=20))
+add(NavItem("Financial reports", "Tax return", "ledger:tax_return", "tax.view", order=30))
+add(NavItem("Accounting", "Revaluation", "ledger:revaluation_page", "ledger.view", order=30))
 register_record_url("ledger.taxcode", "ledger:tax_code_edit")
