@@ -36,6 +36,7 @@ from keel.core.money import currency_decimals, quantum, round_amount
 from keel.core.numbering import next_numbers
 from keel.core.services.currencies import get_rate
 from keel.core.transitions import apply_transition
+from keel.ledger import guard
 from keel.ledger.choices import EntryStatus, PeriodStatus, TaxRole
 from keel.ledger.events import (
     ENTRIES_BULK_POSTED,
@@ -54,6 +55,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 MAX_AMOUNT = Decimal(10) ** 16  # Decimal(20, 4): sixteen digits before the point
 RATE_QUANTUM = Decimal(1).scaleb(-10)
+_QUANTA = {decimals: quantum(decimals) for decimals in range(11)}
 
 
 @dataclass
@@ -241,7 +243,7 @@ class _Validator:
     # -- amounts ----------------------------------------------------------------------
 
     def amount(self, value, decimals: int, field_name: str, index, *, signed: bool = False) -> Decimal:
-        if value is None or value == "":
+        if value is ZERO or value is None or value == "":
             return ZERO
         if type(value) is Decimal:
             amount = value
@@ -256,14 +258,14 @@ class _Validator:
                 raise _refuse(f"'{value}' is not a number.", "money.not_a_number", field_name, index)
         if not amount.is_finite():
             raise _refuse(f"'{value}' is not a finite number.", "money.not_a_number", field_name, index)
-        exponent = amount.as_tuple().exponent
-        if -exponent > decimals and amount != amount.quantize(quantum(decimals)):  # type: ignore[operator]
-            raise _refuse(f"At most {decimals} decimals are allowed here; got '{value}'.", "money.too_many_decimals",
-                          field_name, index)
         if not signed and amount < 0:
             raise _refuse(f"Debit and credit are never negative; got '{value}'.", "line.negative_amount", field_name, index)
         if abs(amount) >= MAX_AMOUNT:
             raise _refuse(f"'{value}' is too large.", "money.too_large", field_name, index)
+        # quantize() is cheaper than as_tuple() on this hot path; below MAX_AMOUNT it cannot overflow.
+        if amount.quantize(_QUANTA[decimals]) != amount:
+            raise _refuse(f"At most {decimals} decimals are allowed here; got '{value}'.", "money.too_many_decimals",
+                          field_name, index)
         return amount
 
     # -- lines and entries ------------------------------------------------------------
@@ -523,7 +525,8 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
             )
             Line.objects.filter(entry_id=entry.id).delete()
         _insert("ledger_entry", _ENTRY_COLUMNS, entry_rows)
-        _insert("ledger_line", _LINE_COLUMNS, line_rows)
+        with guard.bulk_line_insert(connection, len(line_rows)):
+            _insert("ledger_line", _LINE_COLUMNS, line_rows)
         _mark_posted([e.id for e in entries])
         balances.apply(company.pk, balances.aggregate(
             (line.account_id, entry.period.pk, line.currency, line.debit, line.credit, line.amount_currency)

@@ -79,3 +79,24 @@ def test_the_triggers_are_installed(db):
         else:
             cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'ledger_%%' AND NOT tgisinternal")
             assert len(cursor.fetchall()) == 3
+
+
+def test_a_large_bulk_posting_keeps_the_insert_guard_in_place(books):
+    """On SQLite a big batch inserts its lines without the per-row trigger, inside its own
+    transaction; afterwards adding a line to a posted entry is refused as before."""
+    from keel.ledger.guard import BULK_LINES
+    from keel.ledger.services import EntryInput, post_entries_bulk
+
+    count = BULK_LINES // 2 + 1
+    result = post_entries_bulk(actor=None, company=books, check_permission=False,
+                               entries=[EntryInput("SAL", DAY, sale("10.00")) for _ in range(count)])
+    assert result.lines >= BULK_LINES
+    posted = Entry.objects.get(pk=result.ids[0])
+    refused(
+        "INSERT INTO ledger_line (company_id, entry_id, position, account_id, label, debit, credit, currency_id,"
+        " amount_currency, rate, tax_role, source_type, source_id, date, period_id)"
+        " SELECT company_id, entry_id, 9, account_id, 'sneaked in', debit, credit, currency_id, amount_currency, rate,"
+        " tax_role, source_type, source_id, date, period_id FROM ledger_line WHERE entry_id = %s LIMIT 1",
+        [posted.pk],
+    )
+    assert posted.lines.count() == 2
