@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
+from keel.core.money import round_amount
 from keel.ledger.choices import BALANCE_SHEET_TYPES, EntryStatus
 from keel.ledger.models import Account, Balance, Entry, Journal, Line, Period
 
@@ -173,4 +174,18 @@ def filter_entries(
             company=company, entry=OuterRef("pk"), account__code=account)))
     if q:
         entries = entries.filter(Q(number__icontains=q.strip()) | Q(reference__icontains=q.strip()))
+    return entries
+
+
+def attach_entry_totals(company: Company, entries) -> list[Entry]:
+    """Set `total` (sum of debits, in the company's currency and its decimals) on each of a
+    page of entries, with one query for the page."""
+    entries = list(entries)
+    totals = dict(
+        Line.objects.filter(company=company, entry_id__in=[e.pk for e in entries])
+        .values("entry_id").annotate(total=MoneySum("debit")).values_list("entry_id", "total").order_by()
+    )
+    for entry in entries:
+        total = totals.get(entry.pk)
+        entry.total = None if total is None else round_amount(total, company.base_currency_id)
     return entries

@@ -309,3 +309,16 @@ def test_the_accounting_menu_is_shown_to_the_accountant_only(books, web, client_
     assert "Chart of accounts" in page and "Trial balance" in page
     employee = member(books, "employee")
     assert "Chart of accounts" not in client_for(employee).get("/").content.decode()
+
+
+def test_the_entry_list_shows_each_entry_amount_with_one_query_for_the_page(books, web, django_assert_max_num_queries):
+    from keel.ledger.tests.factories import post_sale
+
+    for amount in ("120.00", "75.50", "10.00"):
+        post_sale(books, amount=amount)
+    with django_assert_max_num_queries(25):
+        page = web.get("/ledger/entries/").content.decode()
+    assert "120.00" in page and "75.50" in page
+    many = web.get("/ledger/entries/")
+    assert [e.total for e in many.context["page_obj"].object_list] == [Decimal("10.00"), Decimal("75.50"),
+                                                                      Decimal("120.00")]

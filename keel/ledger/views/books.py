@@ -355,8 +355,10 @@ def entry_list(request):
         date_from=data.get("date_from"), date_to=data.get("date_to"), account=(data.get("account") or "").strip() or None,
         q=(data.get("q") or "").strip() or None,
     ).order_by("-date", "-id")
+    page_obj = page_of(entries, request)
+    selectors.attach_entry_totals(company, page_obj.object_list)
     return render(request, "ledger/books/entry_list.html", {
-        "filter_form": form, "page_obj": page_of(entries, request), "can_post": _can(request, "ledger.post"),
+        "filter_form": form, "page_obj": page_obj, "can_post": _can(request, "ledger.post"),
     })
 
 
