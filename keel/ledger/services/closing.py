@@ -126,16 +126,12 @@ def close_fiscal_year(*, actor, company: Company, fiscal_year: FiscalYear | int,
             if not net:
                 lines.pop()  # income equals expense: nothing reaches retained earnings
             # Deactivated P&L accounts still carry the year's figures: close them too.
-            inactive = [a for a in profit_and_loss if not a.is_active]
-            for account in inactive:
-                Account.objects.filter(pk=account.pk).update(is_active=True)
             entry = post_entry(
                 actor=actor, company=company, journal=journal, date=year.end, lines=lines,
                 reference=f"FY{year.year}-CLOSE", description=f"Year-end closing of FY{year.year}",
                 source_type=SOURCE_TYPE, source_id=str(year.pk), check_permission=False,
+                allow_inactive_accounts=True,
             )
-            for account in inactive:
-                Account.objects.filter(pk=account.pk).update(is_active=False)
         closed = 0
         for period in periods:
             if period.status == PeriodStatus.OPEN:

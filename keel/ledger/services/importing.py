@@ -31,7 +31,7 @@ from keel.core.exceptions import KeelError, ValidationFailed
 from keel.core.models import Company, Party
 from keel.ledger.models import Account, CostCentre, Journal, TaxCode
 from keel.ledger.services._common import require
-from keel.ledger.services.posting import EntryInput, LineInput, _Validator, post_entries_bulk
+from keel.ledger.services.posting import EntryInput, LineInput, check_entries, post_entries_bulk
 
 REQUIRED_COLUMNS = ["entry", "date", "journal", "account", "label", "debit", "credit"]
 OPTIONAL_COLUMNS = ["currency", "amount_currency", "rate", "party", "tax", "cost_centre", "due_date", "reference",
@@ -241,19 +241,18 @@ def import_entries(
     """
     require(actor, company, "ledger.post", check_permission=check_permission)
     groups, errors = parse_entries(company, text)
-    validator = _Validator(company)
+    candidates = [
+        (group, EntryInput(group.journal, group.date, [line for _n, line in group.rows], group.reference[:100],
+                           group.description[:500], "ledger.import", ""))
+        for group in groups if not group.bad
+    ]
+    refused = dict(check_entries(company=company, entries=[entry for _group, entry in candidates]))
     entries: list[EntryInput] = []
-    for group in groups:
-        if group.bad:
-            continue
-        entry = EntryInput(group.journal, group.date, [line for _n, line in group.rows], group.reference[:100],
-                           group.description[:500], "ledger.import", "")
-        try:
-            validator.entry(entry)
-        except KeelError as exc:
-            errors.append(_posting_error(group, exc))
-            continue
-        entries.append(entry)
+    for index, (group, entry) in enumerate(candidates):
+        if index in refused:
+            errors.append(_posting_error(group, refused[index]))
+        else:
+            entries.append(entry)
     result = ImportResult(entries=len(entries), lines=sum(len(e.lines) for e in entries), errors=errors)
     errors.sort(key=lambda e: (e.line or 0, e.entry))
     if errors or dry_run or not entries:

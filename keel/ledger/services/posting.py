@@ -155,8 +155,11 @@ def _refuse(message: str, code: str, field_name: str | None, index: int | None) 
 class _Validator:
     """Checks entries against the company's chart, periods and rates (cached per call)."""
 
-    def __init__(self, company: Company) -> None:
+    def __init__(self, company: Company, *, allow_inactive: bool = False) -> None:
         self.company = company
+        # System postings that undo or close history (reversals, year-end closing) may use
+        # accounts deactivated since; everything else is refused on them.
+        self.allow_inactive = allow_inactive
         self.base = company.base_currency_id
         self.base_decimals = currency_decimals(self.base)
         self.accounts = {a.pk: a for a in Account.objects.for_company(company)}
@@ -281,7 +284,7 @@ class _Validator:
         prefix = f"lines[{position}]"
         account = self._owned(raw.account, by_id=self.accounts, by_code=self.accounts_by_code, model=Account,
                               label="account", field_name=f"{prefix}.account", index=index)
-        if for_posting and not account.is_active:
+        if for_posting and not account.is_active and not self.allow_inactive:
             raise _refuse(f"Account {account.code} is inactive.", "account.inactive", f"{prefix}.account", index)
         base_decimals = self.base_decimals
         debit = self.amount(raw.debit, base_decimals, f"{prefix}.debit", index)
@@ -564,16 +567,33 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
 def post_entry(
     *, actor, company: Company, journal, date: dt.date, lines: Sequence[LineInput | dict], reference: str = "",
     description: str = "", source_type: str = "", source_id: str = "", check_permission: bool = True,
+    allow_inactive_accounts: bool = False,
 ) -> Entry:
     """Validate and post one entry; returns it posted and numbered. Refusals write nothing.
 
-    Departments posting as the system (handlers, runs) pass check_permission=False.
+    Departments posting as the system (handlers, runs) pass check_permission=False; the
+    year-end closing passes allow_inactive_accounts=True (it closes accounts deactivated
+    during the year).
     """
     require(actor, company, "ledger.post", check_permission=check_permission)
-    validator = _Validator(company)
+    validator = _Validator(company, allow_inactive=allow_inactive_accounts)
     normalized = validator.entry(EntryInput(journal, date, lines, reference, description, source_type, source_id))
     _write_posted(company=company, actor=actor, entries=[normalized])
     return Entry.objects.select_related("journal", "period").get(pk=normalized.id)
+
+
+def check_entries(*, company: Company, entries: Sequence[EntryInput]) -> list[tuple[int, KeelError]]:
+    """Validate entries exactly as posting would, writing nothing; every refusal with the
+    index of its entry (an import reports them all instead of stopping at the first)."""
+    validator = _Validator(company)
+    validator.preload_parties(entries)
+    refusals: list[tuple[int, KeelError]] = []
+    for index, entry in enumerate(entries):
+        try:
+            validator.entry(entry, index)
+        except KeelError as exc:
+            refusals.append((index, exc))
+    return refusals
 
 
 def post_entries_bulk(
@@ -738,11 +758,8 @@ def reverse_entry(
             raise PostingRefused(f"Only posted entries can be reversed; this one is {status}.",
                                  code="entry.not_reversible", field="status")
         company = original.company
-        validator = _Validator(company)
+        validator = _Validator(company, allow_inactive=True)  # the reversal undoes history
         lines = [_line_input(line, mirror=True) for line in Line.objects.filter(entry=original).order_by("position", "id")]
-        inactive = {line.account for line in lines if not validator.accounts[line.account].is_active}
-        for account_id in inactive:  # the reversal undoes history: allow it on inactive accounts
-            validator.accounts[account_id].is_active = True
         normalized = validator.entry(EntryInput(
             original.journal_id, date, lines, original.reference,
             description or f"Reversal of {original.number}"[:500], original.source_type, original.source_id,

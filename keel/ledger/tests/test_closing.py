@@ -120,3 +120,21 @@ def test_the_closed_year_refuses_postings(books):
     with pytest.raises(ValidationFailed) as refused:
         post_sale(books, day=dt.date(2025, 6, 1))
     assert refused.value.code == "period.closed"
+
+
+def test_an_expense_account_deactivated_during_the_year_is_closed_and_stays_inactive(books):
+    from keel.ledger.models import Account
+    from keel.ledger.services.chart import set_account_active
+
+    _a_year(books)
+    account = Account.objects.get(company=books, code="6100")
+    set_account_active(actor=None, account=account, is_active=False, check_permission=False)
+    result = close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False)
+    assert result.result == Decimal("1200.00")
+    assert _closing(trial_balance(books, dt.date(2025, 1, 1), YEAR_END), "6100") == 0
+    account.refresh_from_db()
+    assert account.is_active is False
+    with pytest.raises(ValidationFailed) as refused:  # other postings are still refused on it
+        post_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 1, 5), check_permission=False,
+                   lines=lines(("6100", "1.00", "0"), ("1400", "0", "1.00")))
+    assert refused.value.code == "account.inactive"
