@@ -108,3 +108,12 @@ class ReconcileForm(forms.Form):
         if any(not 0 < value < 2**63 for value in ids):
             raise forms.ValidationError("Choose ledger lines from the list.")
         return ids
+
+
+class MatchingRulesForm(forms.Form):
+    """The company's rules for proposing reconciliation matches (checked by the service)."""
+
+    require_equal_amount = forms.BooleanField(required=False, label="Propose only ledger lines of the same amount")
+    date_window_days = forms.IntegerField(min_value=0, max_value=90, label="Date window (days either side)")
+    match_reference = forms.BooleanField(required=False, label="Match on the reference in the entry's reference or label")
+    match_party = forms.BooleanField(required=False, label="Match on the counterparty (name or a known IBAN)")

@@ -314,3 +314,30 @@ def unreconciled(request: HttpRequest, company_ref: CompanyRef, filters: Query[S
     ]
     return {"statement_lines": list(reconciliation.unreconciled_statement_lines(company, bank_account)[:500]),
             "ledger_lines": ledger_lines}
+
+
+class MatchingRulesOut(Schema):
+    require_equal_amount: bool
+    date_window_days: int
+    match_reference: bool
+    match_party: bool
+
+
+class MatchingRulesIn(InputSchema):
+    require_equal_amount: bool
+    date_window_days: Annotated[int, SchemaField(ge=0, le=90)]
+    match_reference: bool
+    match_party: bool
+
+
+@router.get("/bank/matching-rules", response=MatchingRulesOut, url_name="ledger_bank_matching_rules")
+def get_matching_rules(request: HttpRequest, company_ref: CompanyRef):
+    company = company_for(request, company_ref, "ledger.view")
+    return bank_services.get_matching_rules(company)
+
+
+@router.put("/bank/matching-rules", response=MatchingRulesOut, url_name="ledger_bankmatchingrules_update")
+def update_matching_rules(request: HttpRequest, company_ref: CompanyRef, payload: MatchingRulesIn):
+    company = company_for(request, company_ref, "ledger.view")
+    with track(request, company):
+        return bank_services.update_matching_rules(actor=actor(request), company=company, **payload.model_dump())

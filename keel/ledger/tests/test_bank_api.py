@@ -74,3 +74,17 @@ def test_an_employee_may_read_nothing_and_change_nothing(api, company):
     employee = ApiClient(member(company, "employee"), company)
     assert employee.get("/api/ledger/bank-statements").status_code == 403
     assert employee.patch(f"/api/ledger/bank-accounts/{bank_id}", {"name": "X"}).status_code == 403
+
+
+def test_matching_rules_are_read_and_changed_through_the_api(api, company):
+    rules = api.get("/api/ledger/bank/matching-rules").json()
+    assert rules == {"require_equal_amount": True, "date_window_days": 7, "match_reference": True, "match_party": True}
+    changed = api.put("/api/ledger/bank/matching-rules", {"require_equal_amount": True, "date_window_days": 2,
+                                                          "match_reference": False, "match_party": True})
+    assert changed.status_code == 200 and changed.json()["date_window_days"] == 2
+    assert_error(api.put("/api/ledger/bank/matching-rules", {"require_equal_amount": False, "date_window_days": 2,
+                                                             "match_reference": False, "match_party": False}),
+                 400, "bank_rules.invalid")
+    assert api.put("/api/ledger/bank/matching-rules", {"require_equal_amount": True, "date_window_days": 91,
+                                                       "match_reference": True, "match_party": True}).status_code in (400, 422)
+    assert api.get("/api/ledger/bank/matching-rules").json()["date_window_days"] == 2

@@ -59,6 +59,7 @@ def a_statement(company, owner):
     Page("ledger:bank_statement_reconcile", make=a_statement, denied_role="auditor"),
     Page("ledger:bank_unreconciled"),
     Page("ledger:bank_unreconciled", query="?bank_account=x&ledger_page=9"),
+    Page("ledger:bank_matching_rules"),
 ])
 
 
@@ -299,3 +300,29 @@ def test_the_unreconciled_report_shows_both_sides(bank, books, accountant, clien
     assert [line.pk for line in report.context["ledger_page"]] == [stray.pk]
     assert report.context["statement_total"] == Decimal("-12.50") and report.context["ledger_total"] == Decimal("99.00")
     assert Entry.objects.filter(status="posted").count() == 2
+
+
+def test_an_accountant_changes_the_matching_rules_and_a_clerk_may_only_read_them(books, accountant, client_for):
+    from keel.core.models import Activity
+    from keel.core.tests.factories import member
+    from keel.ledger.services.bank import get_matching_rules
+
+    web = client_for(accountant)
+    page = web.get("/ledger/bank/matching-rules/")
+    assert page.status_code == 200 and "Save rules" in page.content.decode()
+    response = web.post("/ledger/bank/matching-rules/", {"require_equal_amount": "on", "date_window_days": "3",
+                                                         "match_party": "on"})
+    assert response.status_code == 302
+    rules = get_matching_rules(books)
+    assert (rules.require_equal_amount, rules.date_window_days, rules.match_reference, rules.match_party) == (
+        True, 3, False, True)
+    assert Activity.objects.filter(company=books, verb="ledger.bank_rules_changed").count() == 1
+
+    refused = web.post("/ledger/bank/matching-rules/", {"date_window_days": "120"})
+    assert refused.status_code == 200 and "90" in refused.content.decode()
+    assert get_matching_rules(books).date_window_days == 3
+
+    auditor = client_for(member(books, "auditor", username="auditor@acme.test"))
+    assert "Save rules" not in auditor.get("/ledger/bank/matching-rules/").content.decode()
+    assert auditor.post("/ledger/bank/matching-rules/", {"date_window_days": "1"}).status_code == 403
+    assert get_matching_rules(books).date_window_days == 3

@@ -20,11 +20,12 @@ from django.utils import timezone
 
 from keel.core.access import get_visible, has_permission
 from keel.core.db_money import MoneySum
-from keel.core.exceptions import ValidationFailed
+from keel.core.exceptions import PermissionDenied, ValidationFailed
 from keel.ledger.bank import FORMATS
 from keel.ledger.choices import EntryStatus
 from keel.ledger.forms_bank import (
     BankAccountForm,
+    MatchingRulesForm,
     ReconcileForm,
     StatementImportForm,
     mapping_initial,
@@ -137,6 +138,32 @@ def bank_account_edit(request, pk: int):
         "form": form, "title": f"Edit {bank_account.name}",
         "cancel_url": reverse("ledger:bank_account_detail", kwargs={"pk": pk}),
     })
+
+
+RULES_DOCUMENT = "ledger.bankmatchingrules"
+
+
+@company_page("ledger.view")
+def bank_matching_rules(request):
+    """The rules that propose matches on every reconciliation page; bank.manage may change them."""
+    rules = bank_services.get_matching_rules(request.company)
+    initial = {"require_equal_amount": rules.require_equal_amount, "date_window_days": rules.date_window_days,
+               "match_reference": rules.match_reference, "match_party": rules.match_party}
+    can_change = has_permission(request.user, request.company, "bank.manage")
+    form = MatchingRulesForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("Changing the matching rules needs bank.manage.")
+        outcome = submit(form, company=request.company, document_type=RULES_DOCUMENT,
+                         call=lambda data: bank_services.update_matching_rules(
+                             actor=request.user, company=request.company, **data))
+        if outcome.ok:
+            messages.success(request, "Matching rules saved; proposals use them from now on.")
+            return redirect("ledger:bank_matching_rules")
+    if not can_change:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(request, "ledger/bank/matching_rules.html", {"form": form, "rules": rules, "can_change": can_change})
 
 
 @company_page("bank.manage", methods=["POST"])
@@ -370,11 +397,13 @@ urlpatterns = [
     path("bank/lines/<int:pk>/reconcile/", bank_line_reconcile, name="bank_line_reconcile"),
     path("bank/lines/<int:pk>/unreconcile/", bank_line_unreconcile, name="bank_line_unreconcile"),
     path("bank/unreconciled/", bank_unreconciled, name="bank_unreconciled"),
+    path("bank/matching-rules/", bank_matching_rules, name="bank_matching_rules"),
 ]
 
 add(NavItem("Bank", "Bank accounts", "ledger:bank_account_list", "ledger.view", order=10))
 add(NavItem("Bank", "Bank statements", "ledger:bank_statement_list", "ledger.view", order=12))
 add(NavItem("Bank", "Import statement", "ledger:bank_statement_import", "bank.import", order=14))
 add(NavItem("Bank", "Unreconciled bank items", "ledger:bank_unreconciled", "ledger.view", order=16))
+add(NavItem("Bank", "Matching rules", "ledger:bank_matching_rules", "ledger.view", order=18))
 register_record_url("ledger.bankaccount", "ledger:bank_account_detail")
 register_record_url("ledger.bankstatement", "ledger:bank_statement_detail")
