@@ -44,7 +44,7 @@ def test_post_an_entry_and_drill_down_from_the_profit_and_loss_to_it(transaction
     assert entry.number in page.inner_text("main")
 
     page.goto(f"{base}/ledger/reports/profit-and-loss/?date_from=2026-03-01&date_to=2026-03-31")
-    page.locator("main a[title='General ledger of 4000']", has_text="1234.56").click()
+    page.locator("main a[title='General ledger of 4000']", has_text="1,234.56").click()
     page.wait_for_url(f"{base}/ledger/reports/general-ledger/**")
     assert "4000" in page.inner_text("main")
     page.locator("main a", has_text=entry.number).first.click()

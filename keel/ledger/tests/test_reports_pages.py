@@ -37,7 +37,7 @@ def test_profit_and_loss_page_shows_figures_and_links_each_to_the_general_ledger
     response = client_for(accountant).get("/ledger/reports/profit-and-loss/" + RANGE)
     content = response.content.decode()
     assert response.status_code == 200
-    assert "Sales of goods" in content and "1000.00" in content and "550.00" in content
+    assert "Sales of goods" in content and "1,000.00" in content and "550.00" in content
     assert "/ledger/reports/general-ledger/?account=4000&amp;date_from=2026-01-01&amp;date_to=2026-03-31" in content
     for fmt in ("csv", "xlsx", "pdf"):
         assert f"format={fmt}" in content
@@ -49,7 +49,7 @@ def test_the_comparison_toggle_adds_columns(story, accountant, client_for):
     assert "Variance" not in plain
     compared = client.get("/ledger/reports/profit-and-loss/?date_from=2026-03-01&date_to=2026-03-31&compare=on"
                           "&compare_from=2026-02-01&compare_to=2026-02-28").content.decode()
-    assert "Variance %" in compared and "-1450.00" in compared and "-145.0 %" in compared
+    assert "Variance %" in compared and "-1,450.00" in compared and "-145.0 %" in compared
 
 
 def test_the_cost_centre_filter_on_the_page(story, accountant, client_for):
@@ -59,12 +59,12 @@ def test_the_cost_centre_filter_on_the_page(story, accountant, client_for):
 
 def test_balance_sheet_page_says_it_balances(story, accountant, client_for):
     content = client_for(accountant).get("/ledger/reports/balance-sheet/?date_to=2026-03-31").content.decode()
-    assert "15800.00" in content and "Assets equal liabilities and equity." in content
+    assert "15,800.00" in content and "Assets equal liabilities and equity." in content
 
 
 def test_cash_flow_page_reconciles(story, accountant, client_for):
     content = client_for(accountant).get("/ledger/reports/cash-flow/" + RANGE).content.decode()
-    assert "13400.00" in content and "equals the net change in cash" in content
+    assert "13,400.00" in content and "equals the net change in cash" in content
 
 
 def test_a_bad_range_shows_the_error_on_the_form(story, accountant, client_for):
@@ -82,9 +82,9 @@ def test_general_ledger_page_links_lines_to_entries_and_pages(story, accountant,
     content = client.get(f"/ledger/reports/general-ledger/{RANGE}&account=1400").content.decode()
     entry = Entry.objects.filter(company=story, lines__account=bank).order_by("date").first()
     assert f'href="/ledger/entries/{entry.pk}/"' in content
-    assert "15400.00" in content and "13400.00" in content
+    assert "15,400.00" in content and "13,400.00" in content
     by_id = client.get(f"/ledger/reports/general-ledger/{RANGE}&account={bank.pk}").content.decode()
-    assert "13400.00" in by_id
+    assert "13,400.00" in by_id
     unknown = client.get(f"/ledger/reports/general-ledger/{RANGE}&account=9999")
     assert unknown.status_code == 200 and b"Select a valid choice" in unknown.content
 

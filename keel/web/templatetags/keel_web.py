@@ -9,6 +9,8 @@ Any department's detail page shows a record's history and files with one line ea
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils import timezone
 
@@ -102,3 +104,20 @@ def filesize(size) -> str:
             tenths = size * 10 // scale
             return f"{tenths // 10}.{tenths % 10} {unit}"
     return f"{size} bytes"
+
+
+@register.filter
+def money(value, decimals=None) -> str:
+    """An amount as accountants read it: thousands separated, e.g. 1234567.5 -> 1,234,567.50
+    with `money:2`; without an argument the amount keeps its own decimal places (reports
+    round to the currency's). Anything that is not a number is shown as it is."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    places = max(0, -number.as_tuple().exponent) if decimals is None else int(decimals)
+    return f"{number:,.{places}f}"

@@ -124,3 +124,18 @@ def test_the_chart_is_an_accessible_svg_with_gaps_and_target():
 def test_the_chart_of_an_empty_series_says_no_data():
     svg = str(time_series_svg([(dt.date(2026, 1, 1), None)], title="Rate"))
     assert "no data" in svg and "<polyline" not in svg
+
+
+@pytest.mark.parametrize(("value", "decimals", "shown"), [
+    (Decimal("1234567.5"), None, "1,234,567.5"),
+    (Decimal("1234567.5"), 2, "1,234,567.50"),
+    (Decimal("-1450.00"), None, "-1,450.00"),
+    (Decimal("100.0000"), 2, "100.00"),
+    (Decimal("12"), 0, "12"),
+    (None, None, ""),
+    ("n/a", None, "n/a"),
+])
+def test_money_separates_thousands_and_keeps_the_decimals_asked_for(value, decimals, shown):
+    from keel.web.templatetags.keel_web import money
+
+    assert (money(value) if decimals is None else money(value, decimals)) == shown
