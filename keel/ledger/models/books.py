@@ -269,6 +269,8 @@ class Line(CompanyOwned):
 
     view_permission = "ledger.view"
 
+    # Every index of this table starts with the company: no index on company alone.
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     # Lines are the biggest table: foreign keys covered by a composite index (or rarely
