@@ -65,7 +65,9 @@ def run_engine(engine: str, args) -> None:
             _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
 
 
-def entries_for(count_lines: int, entry_lines: int, offset: int = 0):
+def entries_for(count_lines: int, entry_lines: int, offset: int = 0, *, cost_centre: str | None = None):
+    """Synthetic sales entries over 2026; with `cost_centre`, every fourth entry's first
+    credit line carries it (bench/ledger_reports.py uses that for its cost-centre filter)."""
     from keel.ledger.services import EntryInput, LineInput
 
     credit_accounts = ["4000", "4100", "2200", "4900", "7100"]
@@ -76,7 +78,9 @@ def entries_for(count_lines: int, entry_lines: int, offset: int = 0):
         day = dt.date(2026, n % 12 + 1, n % 28 + 1)
         amounts = [Decimal(f"{(n * 7 + k * 13) % 9000 + 1}.{(n + k) % 100:02d}") for k in range(entry_lines - 1)]
         lines = [LineInput(account=debit_accounts[n % 5], debit=sum(amounts))]
-        lines += [LineInput(account=credit_accounts[(n + k) % 5], credit=a) for k, a in enumerate(amounts)]
+        lines += [LineInput(account=credit_accounts[(n + k) % 5], credit=a,
+                            cost_centre=cost_centre if cost_centre and k == 0 and n % 4 == 0 else None)
+                  for k, a in enumerate(amounts)]
         entries.append(EntryInput(journal="SAL", date=day, lines=lines, reference=f"B{n}"))
     return entries
 

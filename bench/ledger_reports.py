@@ -60,22 +60,9 @@ def run_engine(engine: str, args) -> None:
 
 
 def entries_for(count_lines: int, offset: int):
-    from decimal import Decimal
+    from ledger_posting import entries_for as sales_entries  # this folder is on sys.path when run
 
-    from keel.ledger.services import EntryInput, LineInput
-
-    credit_accounts = ["4000", "4100", "2200", "4900", "7100"]
-    debit_accounts = ["1200", "1400", "1450", "6100", "6200"]
-    entries = []
-    for i in range(count_lines // 4):
-        n = offset + i
-        day = dt.date(2026, n % 12 + 1, n % 28 + 1)
-        amounts = [Decimal(f"{(n * 7 + k * 13) % 9000 + 1}.{(n + k) % 100:02d}") for k in range(3)]
-        lines = [LineInput(account=debit_accounts[n % 5], debit=sum(amounts))]
-        lines += [LineInput(account=credit_accounts[(n + k) % 5], credit=a, cost_centre="SALES" if k == 0 and n % 4 == 0
-                            else None) for k, a in enumerate(amounts)]
-        entries.append(EntryInput(journal="SAL", date=day, lines=lines, reference=f"B{n}"))
-    return entries
+    return sales_entries(count_lines, 4, offset, cost_centre="SALES")
 
 
 def worker(args) -> None:
