@@ -31,7 +31,8 @@ PG_SERVER = os.environ.get("KEEL_BENCH_PG", "postgres://postgres@127.0.0.1:5432"
 PG_NAME = "keel_bench_ledger"
 
 
-def _pg_admin(sql: str) -> None:
+def pg_admin(sql: str) -> None:
+    """Run one statement on the server's maintenance database (create/drop the bench database)."""
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
@@ -48,8 +49,8 @@ def run_engine(engine: str, args) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         env["KEEL_DATABASE_URL"] = f"sqlite:///{path}"
     else:
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        _pg_admin(f"CREATE DATABASE {PG_NAME}")
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        pg_admin(f"CREATE DATABASE {PG_NAME}")
         env["KEEL_DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
     try:
         subprocess.run(
@@ -62,7 +63,7 @@ def run_engine(engine: str, args) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         else:
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+            pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
 
 
 def entries_for(count_lines: int, entry_lines: int, offset: int = 0, *, cost_centre: str | None = None):

@@ -25,15 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER = os.environ.get("KEEL_BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ledger_posting import PG_SERVER, pg_admin  # noqa: E402  (shared bench scaffolding)
+from ledger_posting import entries_for as sales_entries  # noqa: E402
+
 PG_NAME = "keel_bench_reports"
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def run_engine(engine: str, args) -> None:
@@ -45,8 +42,8 @@ def run_engine(engine: str, args) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         env["KEEL_DATABASE_URL"] = f"sqlite:///{path}"
     else:
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
-        _pg_admin(f"CREATE DATABASE {PG_NAME}")
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME}")
+        pg_admin(f"CREATE DATABASE {PG_NAME}")
         env["KEEL_DATABASE_URL"] = f"{PG_SERVER}/{PG_NAME}"
     try:
         subprocess.run([sys.executable, __file__, "--worker", "--lines", str(args.lines)], env=env, check=True,
@@ -56,12 +53,10 @@ def run_engine(engine: str, args) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         else:
-            _pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
+            pg_admin(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
 
 
 def entries_for(count_lines: int, offset: int):
-    from ledger_posting import entries_for as sales_entries  # this folder is on sys.path when run
-
     return sales_entries(count_lines, 4, offset, cost_centre="SALES")
 
 
