@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from django.db.models import Q
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Status
@@ -60,6 +59,7 @@ from keel.core.schemas import (
     RoleUpdateIn,
     SubjectQuery,
 )
+from keel.core.selectors import search_parties
 from keel.core.services import attachments as attachment_services
 from keel.core.services import companies as company_services
 from keel.core.services import currencies as currency_services
@@ -177,10 +177,7 @@ def _party(request: HttpRequest, company: Company, party_id: int, *, detail: boo
 def list_parties(request: HttpRequest, company_ref: CompanyRef, filters: Query[PartyFilters], page: Query[PageQuery]):
     """Parties by name; `q` searches name, tax ID and email."""
     company = company_for(request, company_ref, "party.view")
-    queryset = Party.objects.for_company(company).prefetch_related("roles")
-    if filters.q:
-        term = filters.q.strip()
-        queryset = queryset.filter(Q(name__icontains=term) | Q(tax_id__icontains=term) | Q(email__icontains=term))
+    queryset = search_parties(company, filters.q or "").prefetch_related("roles")
     if filters.role:
         queryset = queryset.filter(roles__role=filters.role)
     if filters.kind:

@@ -29,6 +29,34 @@ def round_amount(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(quantum(currency_decimals(currency)), rounding=ROUND_HALF_UP)
 
 
+def decimals_of(currency: object) -> int:
+    """The decimals of a currency: a Currency record's `decimals`, else the ISO 4217 minor
+    unit of a code ("JPY" -> 0, "KWD" -> 3, "EUR" -> 2)."""
+    decimals = getattr(currency, "decimals", None)
+    return int(decimals) if decimals is not None else currency_decimals(str(currency))
+
+
+def format_amount(amount: Decimal, decimals: int) -> str:
+    """An amount as people read it: rounded half up to `decimals` places, thousands separated.
+
+    format_amount(Decimal("1234.5000"), 2) -> "1,234.50"; with 0 decimals "1,235"; a rounded
+    zero never shows a minus sign.
+    """
+    try:
+        rounded = amount.quantize(quantum(decimals), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context holds: shown as it is
+        return f"{amount:,f}"
+    if not rounded:
+        rounded = abs(rounded)
+    return f"{rounded:,.{decimals}f}"
+
+
+def format_money(amount: Decimal, currency: object) -> str:
+    """An amount in its currency's decimals, for messages and pages: `currency` is a Currency
+    record (its `decimals`) or an ISO code. format_money(Decimal("1234.5"), "EUR") -> "1,234.50"."""
+    return format_amount(amount, decimals_of(currency))
+
+
 def parse_amount(value: object, *, currency: str, field: str = "amount") -> Decimal:
     """Parse user input into a Decimal with no more decimals than the currency allows."""
     if isinstance(value, float):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django import forms
 
-from keel.core.models import Currency, Party
+from keel.core.models import Currency
 from keel.ledger.choices import AccountRole, AccountType, EntryStatus, JournalKind
 from keel.ledger.models import Account, AccountGroup, CostCentre, Journal, TaxCode
 from keel.web.forms import DateInput
+from keel.web.search_select import PartySearchField, RecordLookup, party_lookup
 
 CSV_MAX_BYTES = 20 * 1024 * 1024
 
@@ -116,7 +117,7 @@ class LineForm(forms.Form):
     credit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
     currency = forms.CharField(max_length=3, required=False, help_text="Empty: the company's currency.")
     amount_currency = forms.DecimalField(max_digits=20, decimal_places=4, required=False, label="Amount in currency")
-    party = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
+    party = PartySearchField(required=False)  # searched as one types: a company may have 50,000 parties
     tax_code = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None, label="Tax")
     cost_centre = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
     due_date = forms.DateField(required=False, widget=DateInput())
@@ -124,7 +125,10 @@ class LineForm(forms.Form):
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
         for name, values in choices.items():
-            self.fields[name].choices = values
+            if isinstance(values, RecordLookup):
+                self.fields[name].lookup = values
+            else:
+                self.fields[name].choices = values
 
     @property
     def is_blank(self) -> bool:
@@ -144,12 +148,12 @@ class LineForm(forms.Form):
 
 
 def line_choices(company) -> dict:
-    """The select options of every line row, read once per page."""
+    """The select options of every line row, read once per page; parties are searched (a
+    lookup that reads the parties the rows name, in one query for the formset)."""
     blank = [("", "—")]
     return {
         "account": blank + [(a.pk, f"{a.code} {a.name}") for a in Account.objects.for_company(company).filter(is_active=True)],
-        "party": blank + [(p.pk, p.name) for p in Party.objects.for_company(company).filter(is_active=True)
-                          .order_by("name").only("pk", "name")],
+        "party": party_lookup(company),
         "tax_code": blank + [(t.pk, t.code) for t in TaxCode.objects.for_company(company).filter(is_active=True)],
         "cost_centre": blank + [(c.pk, str(c)) for c in CostCentre.objects.for_company(company).filter(is_active=True)],
     }
@@ -175,6 +179,15 @@ LineFormSet = forms.formset_factory(LineForm, formset=_BaseLineFormSet, extra=0,
 
 
 class ReverseForm(forms.Form):
+        # The parties the rows name (posted, or of the draft being edited), read in one query.
+        lookup = choices.get("party")
+        if isinstance(lookup, RecordLookup):
+            if self.is_bound:
+                suffix = "-party"
+                lookup.prime(value for key, value in self.data.items()
+                             if key.startswith(f"{self.prefix}-") and key.endswith(suffix))
+            else:
+                lookup.prime(row.get("party") for row in self.initial or [])
     date = forms.DateField(widget=DateInput())
     description = forms.CharField(max_length=500, required=False, help_text="Why (kept on the reversal).")
 

@@ -15,6 +15,7 @@ web_patterns = (
         path("switch-company/", views.company_switch, name="company_switch"),
         path("me/tokens/", views.apitoken_list, name="apitoken_list"),
         path("me/tokens/<int:pk>/revoke/", views.apitoken_revoke, name="apitoken_revoke"),
+        path("search/parties/", views.party_search, name="party_search"),
     ],
     "web",
 )

@@ -1,10 +1,12 @@
-"""The web's own pages: log in and out, password, company switcher, personal API tokens."""
+"""The web's own pages: log in and out, password, company switcher, personal API tokens, and the
+searches behind the search-select fields (keel.web.search_select)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import resolve, reverse, reverse_lazy
@@ -15,8 +17,10 @@ from keel.api.tokens import create_token, revoke_token
 from keel.core.access import memberships
 from keel.core.exceptions import KeelError
 from keel.core.middleware import SESSION_KEY
-from keel.web.decorators import user_page
+from keel.core.selectors import search_parties
+from keel.web.decorators import company_page, user_page
 from keel.web.forms import apply_error
+from keel.web.search_select import SEARCH_LIMIT
 
 
 def safe_next(request, default: str) -> str:
@@ -97,3 +101,21 @@ def apitoken_revoke(request, pk: int):
     token = revoke_token(user=request.user, token_id=pk)
     messages.success(request, f"Token '{token.name}' revoked.")
     return redirect("web:apitoken_list")
+
+
+@company_page("party.view", methods=["GET"])
+def party_search(request):
+    """The options of a party search-select: the active company's active parties whose name,
+    tax ID or email contains `q`, names starting with it first, at most SEARCH_LIMIT."""
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    rows = []
+    if text:
+        starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1), output_field=IntegerField())
+        rows = list(search_parties(request.company, text).filter(is_active=True)
+                    .order_by(starts, "name", "id").only("pk", "name", "tax_id")[: SEARCH_LIMIT + 1])
+    return render(request, "web/partials/search_select_options.html", {
+        "options": [{"value": party.pk, "label": party.name, "detail": party.tax_id} for party in rows[:SEARCH_LIMIT]],
+        "query": text, "more": len(rows) > SEARCH_LIMIT,
+        "empty_text": f"No active party matches '{text}'.",
+        "more_text": f"More than {SEARCH_LIMIT} parties match: type more of the name.",
+    })

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -17,6 +16,7 @@ from keel.core.forms import (
     PartyFilterForm,
 )
 from keel.core.models import Party
+from keel.core.selectors import search_parties
 from keel.core.services.parties import add_address, add_contact_point, create_party, update_party
 from keel.inbox.choices import TaskStatus
 from keel.inbox.selectors import list_tasks_for_subject
@@ -30,11 +30,8 @@ _FIELDS = ("name", "kind", "tax_id", "tax_country", "email", "phone", "website",
 
 def filtered_parties(company, params) -> tuple[PartyFilterForm, object]:
     form = PartyFilterForm(params)
-    parties = Party.objects.for_company(company)
     data = form.cleaned_data if form.is_valid() else {}
-    query = (data.get("q") or "").strip()
-    if query:
-        parties = parties.filter(Q(name__icontains=query) | Q(tax_id__icontains=query) | Q(email__icontains=query))
+    parties = search_parties(company, data.get("q") or "")
     if data.get("role"):
         parties = parties.filter(roles__role=data["role"])
     if data.get("kind"):

@@ -19,6 +19,7 @@ from keel.core.activity import record
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company, Currency
+from keel.core.money import format_amount
 from keel.ledger.bank import FORMATS, StatementError, parse_statement
 from keel.ledger.bank.csv import clean_mapping
 from keel.ledger.choices import AccountRole, EntryStatus, JournalKind
@@ -302,8 +303,10 @@ def import_statement(
     _check_amount(opening, decimals, "Opening balance")
     _check_amount(closing, decimals, "Closing balance")
     if opening + total != closing:
-        raise _malformed(f"The balances do not add up: opening {opening} plus the transactions {total} is "
-                         f"{opening + total}, but the closing balance is {closing}.")
+        shown = {name: format_amount(value, decimals) for name, value in
+                 (("opening", opening), ("total", total), ("sum", opening + total), ("closing", closing))}
+        raise _malformed(f"The balances do not add up: opening {shown['opening']} plus the transactions "
+                         f"{shown['total']} is {shown['sum']}, but the closing balance is {shown['closing']} {currency}.")
     days = [line.date for line in parsed.lines]
     date_from = parsed.date_from or (min(days) if days else None)
     date_to = parsed.date_to or (max(days) if days else None)
@@ -321,8 +324,9 @@ def import_statement(
         gap = opening - previous.closing_balance
         if not accept_balance_gap:
             raise ValidationFailed(
-                f"The opening balance {opening} does not continue the closing balance {previous.closing_balance} of "
-                f"statement {previous.reference} (to {previous.date_to}): difference {gap} {currency}. Import the "
+                f"The opening balance {format_amount(opening, decimals)} does not continue the closing balance "
+                f"{format_amount(previous.closing_balance, decimals)} of statement {previous.reference} (to "
+                f"{previous.date_to}): difference {format_amount(gap, decimals)} {currency}. Import the "
                 "missing statement first, or accept the gap.",
                 code="statement.balance_gap", field="opening_balance",
             )

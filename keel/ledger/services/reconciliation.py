@@ -21,6 +21,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from keel.core.activity import record
 from keel.core.exceptions import Conflict, NotFound, ValidationFailed
 from keel.core.models import Company
+from keel.core.money import format_money
 from keel.ledger.bank.matching import LedgerItem, Proposal, Rules, StatementItem, propose
 from keel.ledger.choices import EntryStatus
 from keel.ledger.events import BANK_LINE_RECONCILED, BANK_LINE_UNRECONCILED
@@ -130,7 +131,8 @@ def reconcile_statement_line(
             who = f" by {done.created_by.username}" if done is not None and done.created_by_id else ""
             raise Conflict(f"This statement line was reconciled already{who}; undo that reconciliation first.",
                            code="statement_line.already_reconciled", field="line_ids")
-        bank_account = BankAccount.objects.select_related("account", "journal").get(pk=locked.statement.bank_account_id)
+        bank_account = BankAccount.objects.select_related("account", "journal", "currency").get(
+            pk=locked.statement.bank_account_id)
         chosen = list(Line.objects.for_company(company).filter(pk__in=line_ids).select_related("entry"))
         if len(chosen) != len(line_ids):
             missing = sorted(set(line_ids) - {line.pk for line in chosen})
@@ -153,8 +155,10 @@ def reconcile_statement_line(
         if difference:
             if write_off_account in (None, ""):
                 raise ValidationFailed(
-                    f"The ledger lines sum to {matched}; the statement line is {locked.amount} (difference "
-                    f"{difference} {bank_account.currency_id}). Choose more lines or book the difference to an account.",
+                    f"The ledger lines sum to {format_money(matched, bank_account.currency)}; the statement line is "
+                    f"{format_money(locked.amount, bank_account.currency)} (difference "
+                    f"{format_money(difference, bank_account.currency)} {bank_account.currency_id}). Choose more lines "
+                    "or book the difference to an account.",
                     code="reconciliation.unbalanced", field="line_ids",
                 )
             account = _write_off_account(company, write_off_account)

@@ -96,7 +96,7 @@ def test_the_list_shows_the_ledger_balance_and_says_when_empty(books, accountant
     _opening(books)
     receipt(books)
     page = client.get("/ledger/bank/accounts/").content.decode()
-    assert "Main account" in page and "1250.00 EUR" in page, page[page.find("<tbody>"):page.find("</tbody>")]
+    assert "Main account" in page and "1,250.00 EUR" in page, page[page.find("<tbody>"):page.find("</tbody>")]
     assert b"No bank account matches" in client.get("/ledger/bank/accounts/?q=nothing").content
     assert bank.name in client.get("/ledger/bank/accounts/?q=GB29").content.decode()
 

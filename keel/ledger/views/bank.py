@@ -21,6 +21,7 @@ from django.utils import timezone
 from keel.core.access import get_visible, has_permission
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import PermissionDenied, ValidationFailed
+from keel.core.money import format_money
 from keel.ledger.bank import FORMATS
 from keel.ledger.choices import EntryStatus
 from keel.ledger.forms_bank import (
@@ -32,7 +33,6 @@ from keel.ledger.forms_bank import (
 )
 from keel.ledger.models import Account, Line
 from keel.ledger.models.bank import BankAccount, BankMatch, BankStatement, BankStatementLine
-from keel.ledger.schemas import _money
 from keel.ledger.services import bank as bank_services
 from keel.ledger.services import reconciliation as reconciliation_services
 from keel.web.decorators import company_page
@@ -57,7 +57,8 @@ def _bank_account(request, pk: int) -> BankAccount:
 
 
 def _statement(request, pk: int) -> BankStatement:
-    return get_visible(BankStatement.objects.select_related("bank_account", "bank_account__account", "imported_by"),
+    return get_visible(BankStatement.objects.select_related("bank_account", "bank_account__account", "currency",
+                                                          "imported_by"),
                        request.user, "ledger.view", company=request.company, pk=pk)
 
 
@@ -86,7 +87,7 @@ def _open_counts(company) -> dict[int, int]:
 @company_page("ledger.view", methods=["GET"])
 def bank_account_list(request):
     company = request.company
-    accounts = (BankAccount.objects.for_company(company).select_related("account")
+    accounts = (BankAccount.objects.for_company(company).select_related("account", "currency")
                 .annotate(last_statement=Max("statements__date_to")).order_by("name", "id"))
     query = request.GET.get("q", "").strip()[:100]
     if query:
@@ -240,7 +241,7 @@ def bank_statement_import(request):
 def bank_statement_list(request):
     company = request.company
     accounts = list(BankAccount.objects.for_company(company))
-    statements = (BankStatement.objects.for_company(company).select_related("bank_account")
+    statements = (BankStatement.objects.for_company(company).select_related("bank_account", "currency")
                   .annotate(line_count=Count("lines"), open_count=Count("lines", filter=Q(lines__is_reconciled=False)))
                   .order_by("-date_to", "-id"))
     chosen = request.GET.get("bank_account", "")
@@ -331,6 +332,11 @@ def bank_statement_reconcile(request, pk: int):
     })
 
 
+def _line_text(line: BankStatementLine) -> str:
+    """'Line 3 (1,234.50 EUR)': how the messages name a statement line."""
+    return f"Line {line.position} ({format_money(line.amount, line.currency)} {line.currency_id})"
+
+
 @company_page("bank.reconcile", methods=["POST"])
 def bank_line_reconcile(request, pk: int):
     """Accept a proposal, reconcile a split, or book the line (or the difference) to an account."""
@@ -347,9 +353,9 @@ def bank_line_reconcile(request, pk: int):
     if outcome.ok:
         entry = outcome.result.entry
         booked = f"; entry {entry.number} posted" if entry is not None else ""
-        messages.success(request, f"Line {line.position} ({_money(line.amount)}) reconciled{booked}.")
+        messages.success(request, f"{_line_text(line)} reconciled{booked}.")
     else:
-        messages.error(request, f"Line {line.position} ({_money(line.amount)}): {outcome.error.message}")
+        messages.error(request, f"{_line_text(line)}: {outcome.error.message}")
     return redirect(safe_next(request, default))
 
 
@@ -360,9 +366,9 @@ def bank_line_unreconcile(request, pk: int):
     outcome = run(request.company, RECONCILIATION_DOCUMENT, lambda: reconciliation_services.unreconcile_statement_line(
         actor=request.user, statement_line=line))
     if outcome.ok:
-        messages.success(request, f"Line {line.position} ({_money(line.amount)}) is unreconciled again.")
+        messages.success(request, f"{_line_text(line)} is unreconciled again.")
     else:
-        messages.error(request, f"Line {line.position} ({_money(line.amount)}): {outcome.error.message}")
+        messages.error(request, f"{_line_text(line)}: {outcome.error.message}")
     return redirect(safe_next(request, default))
 
 
@@ -370,16 +376,24 @@ def bank_line_unreconcile(request, pk: int):
 def bank_unreconciled(request):
     """Statement lines not reconciled, and posted bank ledger lines on no statement line."""
     company = request.company
-    accounts = list(BankAccount.objects.for_company(company))
+    accounts = list(BankAccount.objects.for_company(company).select_related("currency"))
     chosen = request.GET.get("bank_account", "")
     selected = next((a for a in accounts if str(a.pk) == chosen), None)
     statement_lines = reconciliation_services.unreconciled_statement_lines(company, selected)
     ledger_lines = reconciliation_services.unreconciled_ledger_lines(company, selected)
+    # A total is shown in one currency only: the chosen account's, or the one all accounts share.
+    currencies = {a.currency_id: a.currency for a in accounts}
+    if selected is not None:
+        total_currency = selected.currency
+    elif len(currencies) <= 1:
+        total_currency = next(iter(currencies.values()), None) or company.base_currency
+    else:
+        total_currency = None
     return render(request, "ledger/bank/unreconciled.html", {
-        "accounts": accounts, "selected": selected,
-        "page_obj": page_of(statement_lines, request),
+        "accounts": accounts, "selected": selected, "total_currency": total_currency,
+        "page_obj": page_of(statement_lines.select_related("currency"), request),
         "statement_total": statement_lines.aggregate(total=MoneySum("amount"))["total"] or ZERO,
-        "ledger_page": Paginator(ledger_lines, 50).get_page(request.GET.get("ledger_page")),
+        "ledger_page": Paginator(ledger_lines.select_related("currency"), 50).get_page(request.GET.get("ledger_page")),
         "ledger_total": ledger_lines.aggregate(total=MoneySum("amount_currency"))["total"] or ZERO,
     })
 

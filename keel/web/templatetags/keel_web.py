@@ -17,6 +17,7 @@ from django.utils import timezone
 from keel.core.access import has_permission
 from keel.core.activity import subject_label
 from keel.core.models import Activity, Attachment, Company
+from keel.core.money import decimals_of, format_amount
 from keel.web.links import record_url
 
 register = template.Library()
@@ -109,8 +110,10 @@ def filesize(size) -> str:
 @register.filter
 def money(value, decimals=None) -> str:
     """An amount as accountants read it: thousands separated, e.g. 1234567.5 -> 1,234,567.50
-    with `money:2`; without an argument the amount keeps its own decimal places (reports
-    round to the currency's). Anything that is not a number is shown as it is."""
+    with `money:2`, or in a currency's decimals with `money:statement.currency` (a Currency
+    record or an ISO code: JPY 1,000, KWD 1,000.000); without an argument the amount keeps
+    its own decimal places (reports round to the currency's). Anything that is not a number
+    is shown as it is."""
     if value is None or value == "":
         return ""
     try:
@@ -119,5 +122,8 @@ def money(value, decimals=None) -> str:
         return str(value)
     if not number.is_finite():
         return str(value)
-    places = max(0, -number.as_tuple().exponent) if decimals is None else int(decimals)
-    return f"{number:,.{places}f}"
+    if decimals is None or decimals == "":
+        places = max(0, -number.as_tuple().exponent)
+        return f"{number:,.{places}f}"
+    places = int(decimals) if isinstance(decimals, int) or str(decimals).isdigit() else decimals_of(decimals)
+    return format_amount(number, places)

@@ -38,6 +38,8 @@ PAGES = [
     Page("core:party_create", denied_role="auditor"),
     Page("core:party_detail", make=lambda c, o: {"pk": a_party(c, o).pk}),
     Page("core:party_edit", make=lambda c, o: {"pk": a_party(c, o).pk}, denied_role="auditor"),
+    Page("web:party_search"),
+    Page("web:party_search", query="?q=hoo"),
     Page("core:address_create", make=lambda c, o: {"pk": a_party(c, o).pk}, denied_role="auditor"),
     Page("core:contactpoint_create", make=lambda c, o: {"pk": a_party(c, o).pk}, denied_role="auditor"),
     Page("core:exchangerate_list"),
