@@ -87,3 +87,17 @@ class TaxRounding(models.TextChoices):
 class RevaluationStatus(models.TextChoices):
     POSTED = "posted", "Posted"
     UNDONE = "undone", "Undone"
+
+
+class CashFlowCategory(models.TextChoices):
+    """Where a balance-sheet account's movements land in the cash-flow statement (indirect method).
+
+    Set on account groups (blank: as the parent group; a top-level group left blank is
+    operating) and, for the odd account that differs from its group, on the account itself
+    (blank: as its group). Cash itself is found by account role (bank, cash), never by this.
+    """
+
+    OPERATING = "operating", "Operating (working capital)"
+    NON_CASH = "non_cash", "Non-cash adjustment"
+    INVESTING = "investing", "Investing"
+    FINANCING = "financing", "Financing"

@@ -11,6 +11,9 @@ ENTRY_DRAFTED = declare("ledger.entry_drafted", "A draft journal entry was creat
 ENTRY_DRAFT_DELETED = declare("ledger.entry_draft_deleted", "A draft journal entry was deleted")
 CHART_APPLIED = declare("ledger.chart_applied", "A chart of accounts template or file was loaded")
 ACCOUNT_CHANGED = declare("ledger.account_changed", "An account was created, changed or deactivated")
+ACCOUNT_GROUP_CHANGED = declare(
+    "ledger.account_group_changed", "An account group was renamed or its cash-flow section was changed"
+)
 FISCAL_YEAR_OPENED = declare("ledger.fiscal_year_opened", "A fiscal year and its monthly periods were created")
 PERIOD_CLOSED = declare("ledger.period_closed", "A period was closed: it refuses postings")
 PERIOD_REOPENED = declare("ledger.period_reopened", "A closed period was reopened, with a reason")

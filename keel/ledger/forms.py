@@ -9,7 +9,7 @@ from __future__ import annotations
 from django import forms
 
 from keel.core.models import Currency
-from keel.ledger.choices import AccountRole, AccountType, EntryStatus, JournalKind
+from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory, EntryStatus, JournalKind
 from keel.ledger.models import Account, AccountGroup, CostCentre, Journal, TaxCode
 from keel.web.forms import DateInput
 from keel.web.search_select import PartySearchField, RecordLookup, party_lookup
@@ -19,6 +19,10 @@ CSV_MAX_BYTES = 20 * 1024 * 1024
 
 def _group_choices(company) -> list[tuple[str, str]]:
     return [("", "—")] + [(g.pk, str(g)) for g in AccountGroup.objects.for_company(company)]
+
+
+GROUP_CASH_FLOW_CHOICES = [("", "As the parent group"), *CashFlowCategory.choices]
+ACCOUNT_CASH_FLOW_CHOICES = [("", "As its group"), *CashFlowCategory.choices]
 
 
 class AccountFilterForm(forms.Form):
@@ -36,6 +40,9 @@ class AccountForm(forms.Form):
     group = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)
     currency = forms.ChoiceField(choices=(), required=False, help_text="Only lines in this currency (empty: any).")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
+    cash_flow = forms.ChoiceField(
+        choices=ACCOUNT_CASH_FLOW_CHOICES, required=False, label="Cash-flow section",
+        help_text="Only when this account differs from its group, e.g. accumulated depreciation among fixed assets.")
 
     def __init__(self, *args, company, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,8 +55,17 @@ class AccountForm(forms.Form):
                 self.fields[name].required = False
 
 
+class AccountGroupForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    cash_flow = forms.ChoiceField(
+        choices=GROUP_CASH_FLOW_CHOICES, required=False, label="Cash-flow section",
+        help_text="Where the movements of the group's accounts go in the cash-flow statement; a top-level "
+                  "group left as its parent is operating.")
+
+
 class ChartImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV with the columns kind,code,name,type,role,parent (as the export).")
+    file = forms.FileField(help_text="CSV with the columns kind,code,name,type,role,parent and optionally cash_flow "
+                                     "(as the export).")
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -163,6 +179,15 @@ class _BaseLineFormSet(forms.BaseFormSet):
     def __init__(self, *args, choices: dict, **kwargs):
         self.choices = choices
         super().__init__(*args, **kwargs)
+        # The parties the rows name (posted, or of the draft being edited), read in one query.
+        lookup = choices.get("party")
+        if isinstance(lookup, RecordLookup):
+            if self.is_bound:
+                suffix = "-party"
+                lookup.prime(value for key, value in self.data.items()
+                             if key.startswith(f"{self.prefix}-") and key.endswith(suffix))
+            else:
+                lookup.prime(row.get("party") for row in self.initial or [])
 
     def get_form_kwargs(self, index):
         return {"choices": self.choices}
@@ -179,15 +204,6 @@ LineFormSet = forms.formset_factory(LineForm, formset=_BaseLineFormSet, extra=0,
 
 
 class ReverseForm(forms.Form):
-        # The parties the rows name (posted, or of the draft being edited), read in one query.
-        lookup = choices.get("party")
-        if isinstance(lookup, RecordLookup):
-            if self.is_bound:
-                suffix = "-party"
-                lookup.prime(value for key, value in self.data.items()
-                             if key.startswith(f"{self.prefix}-") and key.endswith(suffix))
-            else:
-                lookup.prime(row.get("party") for row in self.initial or [])
     date = forms.DateField(widget=DateInput())
     description = forms.CharField(max_length=500, required=False, help_text="Why (kept on the reversal).")
 

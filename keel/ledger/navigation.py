@@ -15,5 +15,6 @@ add(NavItem("Ledger setup", "Fiscal years & periods", "ledger:period_list", "led
 
 register_record_url("ledger.entry", "ledger:entry_detail")
 register_record_url("ledger.account", "ledger:account_edit")
+register_record_url("ledger.accountgroup", "ledger:account_group_list", with_id=False)
 register_record_url("ledger.period", "ledger:period_list", with_id=False)
 register_record_url("ledger.fiscalyear", "ledger:period_list", with_id=False)

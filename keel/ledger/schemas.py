@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 
 from keel.api.schemas import ApiDate, FilterSchema, InputSchema
-from keel.ledger.choices import AccountRole, AccountType, EntryStatus
+from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory, EntryStatus
 
 # An amount in input: a decimal string (or an integer); the posting service checks decimals.
 AmountIn = Annotated[str, Field(max_length=40, pattern=r"^-?\d{1,20}(\.\d{1,10})?$")] | int
@@ -198,6 +198,7 @@ class AccountOut(Schema):
     group: str | None
     currency: str | None
     description: str
+    cash_flow: str = Field(description="The account's own cash-flow section; empty: its group's.")
     is_active: bool
 
     @staticmethod
@@ -211,6 +212,7 @@ class AccountOut(Schema):
 
 AccountTypeIn = Literal[tuple(AccountType.values)]  # type: ignore[valid-type]
 AccountRoleIn = Literal[tuple(AccountRole.values)]  # type: ignore[valid-type]
+CashFlowIn = Literal[("", *CashFlowCategory.values)]  # type: ignore[valid-type]
 
 
 class AccountIn(InputSchema):
@@ -221,6 +223,7 @@ class AccountIn(InputSchema):
     group: Code | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
     description: Annotated[str, Field(max_length=2000)] = ""
+    cash_flow: CashFlowIn = Field("", description="Its own cash-flow section; empty: its group's.")
 
 
 class AccountPatchIn(InputSchema):
@@ -228,7 +231,29 @@ class AccountPatchIn(InputSchema):
     role: AccountRoleIn | None = None
     group: Code | None = Field(None, description="The group's code; an empty string removes the group.")
     description: Annotated[str, Field(max_length=2000)] | None = None
+    cash_flow: CashFlowIn | None = Field(None, description="Its own cash-flow section; an empty string: its group's.")
     is_active: bool | None = None
+
+
+class AccountGroupOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent: str | None = Field(description="The parent group's code.")
+    position: int
+    cash_flow: str = Field(description="operating, non_cash, investing or financing; empty: as the parent group.")
+    effective_cash_flow: str = Field(description="The section its accounts get (its own, or the nearest "
+                                                 "classified parent's, else operating).")
+
+    @staticmethod
+    def resolve_parent(obj) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+
+class AccountGroupPatchIn(InputSchema):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    cash_flow: CashFlowIn | None = Field(None, description="The cash-flow section; an empty string: as the parent "
+                                                           "group.")
 
 
 class AccountFilters(FilterSchema):

@@ -17,8 +17,11 @@ from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company
 from keel.ledger import selectors
 from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, FiscalYear, Line, Period
+from keel.ledger.reports.statements import group_cash_flow
 from keel.ledger.schemas import (
     AccountFilters,
+    AccountGroupOut,
+    AccountGroupPatchIn,
     AccountIn,
     AccountOut,
     AccountPatchIn,
@@ -169,14 +172,14 @@ def create_account(request: HttpRequest, company_ref: CompanyRef, payload: Accou
         account = chart.create_account(
             actor=actor(request), company=company, code=payload.code, name=payload.name,
             account_type=payload.account_type, role=payload.role, group=_group(company, payload.group),
-            currency=payload.currency, description=payload.description,
+            currency=payload.currency, description=payload.description, cash_flow=payload.cash_flow,
         )
     return Status(201, Account.objects.select_related("group").get(pk=account.pk))
 
 
 @router.patch("/accounts/{account_id}", response=AccountOut, url_name="ledger_account_update")
 def update_account(request: HttpRequest, company_ref: CompanyRef, account_id: RecordId, payload: AccountPatchIn):
-    """Rename, change role, group or description; `is_active` deactivates or reactivates."""
+    """Rename, change role, group, description or cash-flow section; `is_active` deactivates or reactivates."""
     company = company_for(request, company_ref, "ledger.view")
     account = get_visible(Account.objects.select_related("company", "group"), actor(request), "ledger.view",
                           company=company, pk=account_id)
@@ -185,10 +188,40 @@ def update_account(request: HttpRequest, company_ref: CompanyRef, account_id: Re
         chart.update_account(
             actor=actor(request), account=account, name=payload.name, role=payload.role,
             group=_group(company, payload.group) if "group" in fields else False, description=payload.description,
+            cash_flow=payload.cash_flow,
         )
         if payload.is_active is not None:
             chart.set_account_active(actor=actor(request), account=account, is_active=payload.is_active)
     return Account.objects.select_related("group").get(pk=account.pk)
+
+
+def _with_effective_cash_flow(company: Company, groups: list[AccountGroup]) -> list[AccountGroup]:
+    by_id = {g.pk: g for g in AccountGroup.objects.for_company(company)}
+    for group in groups:
+        group.effective_cash_flow = group_cash_flow(by_id, group.pk)
+    return groups
+
+
+@router.get("/account-groups", response=Page[AccountGroupOut], url_name="ledger_account_group_list")
+def list_account_groups(request: HttpRequest, company_ref: CompanyRef, page: Query[PageQuery]):
+    """The headings of the chart in report order, each with its cash-flow section (own and effective)."""
+    company = company_for(request, company_ref, "ledger.view")
+    groups = AccountGroup.objects.for_company(company).select_related("parent")
+    result = paginate(groups, page, ordering=("position", "code", "id"))
+    _with_effective_cash_flow(company, result["items"])
+    return result
+
+
+@router.patch("/account-groups/{group_id}", response=AccountGroupOut, url_name="ledger_account_group_update")
+def update_account_group(request: HttpRequest, company_ref: CompanyRef, group_id: RecordId,
+                         payload: AccountGroupPatchIn):
+    """Rename a group or set its cash-flow section (operating, non_cash, investing, financing; "" inherits)."""
+    company = company_for(request, company_ref, "ledger.view")
+    group = get_visible(AccountGroup.objects.select_related("company", "parent"), actor(request), "ledger.view",
+                        company=company, pk=group_id)
+    with track(request, company):
+        chart.update_account_group(actor=actor(request), group=group, name=payload.name, cash_flow=payload.cash_flow)
+    return _with_effective_cash_flow(company, [group])[0]
 
 
 @router.get("/journals", response=Page[JournalOut], url_name="ledger_journal_list")

@@ -19,6 +19,7 @@ from keel.ledger.choices import (
     UNIQUE_ROLES,
     AccountRole,
     AccountType,
+    CashFlowCategory,
     EntryStatus,
     JournalKind,
     PeriodStatus,
@@ -39,10 +40,16 @@ class AccountGroup(CompanyOwned):
     name = models.CharField(max_length=200)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     position = models.PositiveIntegerField(default=0)
+    # The cash-flow section of its accounts' movements; blank: as the parent group (top level: operating).
+    cash_flow = models.CharField(max_length=20, choices=CashFlowCategory.choices, blank=True, default="")
 
     class Meta:
         ordering = ["position", "code"]
-        constraints = [models.UniqueConstraint(fields=["company", "code"], name="ledger_group_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="ledger_group_code_unique"),
+            models.CheckConstraint(condition=Q(cash_flow__in=["", *CashFlowCategory.values]),
+                                   name="ledger_group_cash_flow_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -61,6 +68,9 @@ class Account(CompanyOwned):
     # A bank account in USD, say, only takes USD lines; empty means any currency.
     currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     description = models.TextField(blank=True, max_length=2000)
+    # Overrides the group's cash-flow section for this account (e.g. accumulated depreciation
+    # among the fixed assets); blank: as its group.
+    cash_flow = models.CharField(max_length=20, choices=CashFlowCategory.choices, blank=True, default="")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -75,6 +85,8 @@ class Account(CompanyOwned):
             models.CheckConstraint(
                 condition=Q(account_type__in=AccountType.values), name="ledger_account_type_valid"
             ),
+            models.CheckConstraint(condition=Q(cash_flow__in=["", *CashFlowCategory.values]),
+                                   name="ledger_account_cash_flow_valid"),
         ]
 
     def __str__(self) -> str:

@@ -10,8 +10,8 @@ import datetime as dt
 from decimal import Decimal
 
 from keel.core.models import Company
-from keel.ledger.choices import AccountRole, AccountType
-from keel.ledger.models import Account
+from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory
+from keel.ledger.models import Account, AccountGroup
 from keel.ledger.reports._common import (
     ZERO,
     Chart,
@@ -145,39 +145,42 @@ def balance_sheet(company: Company, period: ReportRange) -> Report:
 
 # -- cash flow ---------------------------------------------------------------------------------
 
-OPERATING_NON_CASH = "non_cash"
-WORKING_CAPITAL = "working_capital"
-INVESTING = "investing"
-FINANCING = "financing"
-NON_CASH_WORDS = ("depreciation", "amortisation", "amortization", "impairment", "provision")
-FINANCING_WORDS = ("loan", "borrowing", "overdraft", "lease liabilit")
+OPERATING_NON_CASH = CashFlowCategory.NON_CASH.value
+WORKING_CAPITAL = CashFlowCategory.OPERATING.value
+INVESTING = CashFlowCategory.INVESTING.value
+FINANCING = CashFlowCategory.FINANCING.value
+
+
+def group_cash_flow(groups: dict[int, AccountGroup], group_id: int | None) -> str:
+    """The cash-flow section a group gives its accounts: its own, else the nearest classified
+    parent's, else operating (also for no group). `groups` maps the company's groups by id."""
+    seen: set[int] = set()
+    while group_id and group_id in groups and group_id not in seen:
+        seen.add(group_id)
+        group = groups[group_id]
+        if group.cash_flow:
+            return group.cash_flow
+        group_id = group.parent_id
+    return WORKING_CAPITAL
 
 
 def cash_flow_category(chart: Chart, account: Account) -> str | None:
-    """Where an account's movement goes in the indirect cash-flow statement.
+    """Where an account's movement goes in the indirect cash-flow statement (a CashFlowCategory value).
 
     None for cash (roles bank and cash) and for income/expense accounts (they are in the net
-    result). Non-current assets (a group named "Non-current ...") are investing, except
-    depreciation/amortisation accounts, which are non-cash adjustments; non-current
-    liabilities, loans and equity other than retained earnings are financing; everything
-    else (receivables, payables, tax, other current assets and liabilities, retained
-    earnings moved by the year-end closing) is a working-capital change.
+    result). Otherwise the account's own classification when it has one; else the retained
+    earnings account is operating (the year-end closing moves the result into it, which the
+    net result already counts); else the nearest classified group up its chain of parent
+    groups; and operating when none is classified. Names are never read: a chart in any
+    language classifies the same.
     """
     if account.role in CASH_ROLES or account.account_type in PROFIT_AND_LOSS_TYPES:
         return None
-    name = account.name.lower()
-    non_current = any(g.name.lower().startswith("non-current") for g in chart.group_chain(account))
-    if account.account_type == AccountType.ASSET:
-        if non_current:
-            return OPERATING_NON_CASH if any(word in name for word in NON_CASH_WORDS) else INVESTING
-        return WORKING_CAPITAL
-    if account.account_type == AccountType.LIABILITY:
-        if non_current or any(word in name for word in FINANCING_WORDS):
-            return FINANCING
-        return OPERATING_NON_CASH if any(word in name for word in NON_CASH_WORDS) else WORKING_CAPITAL
+    if account.cash_flow:
+        return account.cash_flow
     if account.role == AccountRole.RETAINED_EARNINGS:
         return WORKING_CAPITAL
-    return FINANCING
+    return group_cash_flow(chart.groups, account.group_id)
 
 
 def _cash(chart: Chart, totals: dict) -> Decimal:
@@ -276,4 +279,4 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     return rounded(company, report)
 
 
-__all__ = ["balance_sheet", "cash_flow", "cash_flow_category", "natural", "profit_and_loss"]
+__all__ = ["balance_sheet", "cash_flow", "cash_flow_category", "group_cash_flow", "natural", "profit_and_loss"]

@@ -1,9 +1,11 @@
 """The chart of accounts: accounts, groups, cost centres; templates and CSV import/export.
 
 A chart file (and the shipped templates in keel/ledger/charts/) is a CSV with the columns
-`kind,code,name,type,role,parent`: `group` rows form the report structure (parent = the
-parent group's code), `account` rows name their group in `parent`. Groups come before the
-rows that refer to them.
+`kind,code,name,type,role,parent` and an optional `cash_flow`: `group` rows form the report
+structure (parent = the parent group's code), `account` rows name their group in `parent`.
+Groups come before the rows that refer to them. `cash_flow` is the section of the cash-flow
+statement (operating, non_cash, investing, financing; empty: as the parent group, or for an
+account as its group); a file without the column leaves the classification as it is.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from django.db import IntegrityError, transaction
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
-from keel.ledger.choices import UNIQUE_ROLES, AccountRole, AccountType
-from keel.ledger.events import ACCOUNT_CHANGED, CHART_APPLIED
+from keel.ledger.choices import UNIQUE_ROLES, AccountRole, AccountType, CashFlowCategory
+from keel.ledger.events import ACCOUNT_CHANGED, ACCOUNT_GROUP_CHANGED, CHART_APPLIED
 from keel.ledger.exceptions import AccountInUse
 from keel.ledger.models import Account, AccountGroup, CostCentre, Line
 from keel.ledger.services._common import require
 
 CHARTS_DIR = Path(__file__).resolve().parent.parent / "charts"
-CHART_COLUMNS = ["kind", "code", "name", "type", "role", "parent"]
+CHART_COLUMNS = ["kind", "code", "name", "type", "role", "parent"]  # required
+CASH_FLOW_COLUMN = "cash_flow"  # optional on import, always exported
+EXPORT_COLUMNS = [*CHART_COLUMNS, CASH_FLOW_COLUMN]
 
 
 @dataclass
@@ -33,6 +37,7 @@ class ChartResult:
     """What loading a chart did."""
 
     groups_created: int = 0
+    groups_updated: int = 0
     accounts_created: int = 0
     accounts_updated: int = 0
     errors: list[dict] = field(default_factory=list)
@@ -44,6 +49,17 @@ def available_templates() -> list[str]:
 
 def _clean_code(value: str) -> str:
     return (value or "").strip()
+
+
+def _check_cash_flow(value: str, *, code: str = "account.invalid_cash_flow") -> str:
+    """A cash-flow section as stored: a CashFlowCategory value, or "" (inherit)."""
+    value = (value or "").strip().lower()
+    if value and value not in CashFlowCategory.values:
+        raise ValidationFailed(
+            f"'{value[:40]}' is not a cash-flow section ({', '.join(CashFlowCategory.values)}, or empty to inherit).",
+            code=code, field="cash_flow",
+        )
+    return value
 
 
 def _check_account_values(*, code: str, name: str, account_type: str, role: str) -> None:
@@ -62,20 +78,21 @@ def _check_account_values(*, code: str, name: str, account_type: str, role: str)
 
 def create_account(
     *, actor, company: Company, code: str, name: str, account_type: str, role: str = "",
-    group: AccountGroup | None = None, currency: str | None = None, description: str = "",
+    group: AccountGroup | None = None, currency: str | None = None, description: str = "", cash_flow: str = "",
     check_permission: bool = True,
 ) -> Account:
-    """Add an account to the company's chart."""
+    """Add an account to the company's chart (`cash_flow`: its own cash-flow section; empty: its group's)."""
     require(actor, company, "ledger.manage", check_permission=check_permission)
     code, name, role = _clean_code(code), (name or "").strip(), role or ""
     _check_account_values(code=code, name=name, account_type=account_type, role=role)
+    cash_flow = _check_cash_flow(cash_flow)
     if group is not None and group.company_id != company.pk:
         raise ValidationFailed("That group belongs to another company.", code="account.other_company", field="group")
     try:
         with transaction.atomic():
             account = Account.objects.create(
                 company=company, code=code, name=name, account_type=account_type, role=role, group=group,
-                currency_id=currency.upper() if currency else None, description=description,
+                currency_id=currency.upper() if currency else None, description=description, cash_flow=cash_flow,
             )
             record(company=company, actor=actor, verb=ACCOUNT_CHANGED.name, subject=account,
                    data={"action": "created", "code": code, "type": account_type, "role": role})
@@ -100,9 +117,11 @@ def set_account_active(*, actor, account: Account, is_active: bool, check_permis
 
 def update_account(
     *, actor, account: Account, name: str | None = None, role: str | None = None,
-    group: AccountGroup | None | bool = False, description: str | None = None, check_permission: bool = True,
+    group: AccountGroup | None | bool = False, description: str | None = None, cash_flow: str | None = None,
+    check_permission: bool = True,
 ) -> Account:
-    """Rename an account, change its role, group (None: no group) or description.
+    """Rename an account, change its role, group (None: no group), description or cash-flow
+    section ("": as its group).
 
     Its code, type and currency stay: lines already posted were booked under them.
     """
@@ -128,6 +147,8 @@ def update_account(
         changes["group"] = group
     if description is not None:
         changes["description"] = description[:2000]
+    if cash_flow is not None:
+        changes["cash_flow"] = _check_cash_flow(cash_flow)
     changed = {k: v for k, v in changes.items() if getattr(account, k) != v}
     if changed:
         with transaction.atomic():
@@ -153,6 +174,38 @@ def delete_account(*, actor, account: Account, check_permission: bool = True) ->
         account.delete()
 
 
+def update_account_group(
+    *, actor, group: AccountGroup, name: str | None = None, cash_flow: str | None = None,
+    check_permission: bool = True,
+) -> AccountGroup:
+    """Rename an account group or set the cash-flow section of its accounts' movements.
+
+    `cash_flow` "" means as the parent group (a top-level group: operating); the statement
+    reads it for every account below the group that has no section of its own or of a
+    nearer group.
+    """
+    require(actor, group.company_id, "ledger.manage", check_permission=check_permission)
+    changes: dict = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise ValidationFailed("A group name has 1 to 200 characters.", code="account_group.invalid",
+                                   field="name")
+        changes["name"] = name
+    if cash_flow is not None:
+        changes["cash_flow"] = _check_cash_flow(cash_flow, code="account_group.invalid_cash_flow")
+    changed = {k: v for k, v in changes.items() if getattr(group, k) != v}
+    if changed:
+        with transaction.atomic():
+            AccountGroup.objects.filter(pk=group.pk).update(**changed)
+            for key, value in changed.items():
+                setattr(group, key, value)
+            record(company=group.company, actor=actor, verb=ACCOUNT_GROUP_CHANGED.name, subject=group,
+                   data={"action": "updated", "code": group.code, "fields": sorted(changed),
+                         "cash_flow": group.cash_flow})
+    return group
+
+
 def create_cost_centre(*, actor, company: Company, code: str, name: str, check_permission: bool = True) -> CostCentre:
     require(actor, company, "ledger.manage", check_permission=check_permission)
     code, name = _clean_code(code), (name or "").strip()
@@ -176,7 +229,8 @@ def _parse_chart(text: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def load_chart(*, actor, company: Company, text: str, check_permission: bool = True) -> ChartResult:
-    """Load a chart file: create missing groups and accounts, update names, roles and groups.
+    """Load a chart file: create missing groups and accounts, update names, roles and groups,
+    and (when the file has the `cash_flow` column) the cash-flow sections of groups and accounts.
 
     All or nothing: every bad row is reported (line number and reason) in the error's
     `errors`, and nothing is written when there is one.
@@ -190,6 +244,7 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
         roles_taken = {a.role: a.code for a in accounts.values() if a.role in UNIQUE_ROLES}
         used = set(Line.objects.for_company(company).values_list("account_id", flat=True).distinct())
         new_groups: list[tuple[AccountGroup, str]] = []
+        changed_groups: list[AccountGroup] = []
         creates: list[Account] = []
         updates: list[Account] = []
         errors = result.errors
@@ -200,6 +255,13 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
                 errors.append({"line": number, "code": "chart.duplicate_row", "message": f"{kind} {code} appears twice."})
                 continue
             seen_codes.add((kind, code))
+            cash_flow = None  # None: the file has no cash_flow column, so the classification stays
+            if kind in ("group", "account") and CASH_FLOW_COLUMN in row:
+                try:
+                    cash_flow = _check_cash_flow(row[CASH_FLOW_COLUMN], code="chart.invalid_cash_flow")
+                except ValidationFailed as exc:
+                    errors.append({"line": number, "code": exc.code, "message": exc.message})
+                    continue
             if kind == "group":
                 if not code or len(code) > 20 or not name:
                     errors.append({"line": number, "code": "chart.invalid_group", "message": "A group needs a code and a name."})
@@ -210,9 +272,13 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
                                    "message": f"Parent group '{parent_code}' is not defined above."})
                     continue
                 if code not in groups:
-                    group = AccountGroup(company=company, code=code, name=name[:200], position=number)
+                    group = AccountGroup(company=company, code=code, name=name[:200], position=number,
+                                         cash_flow=cash_flow or "")
                     groups[code] = group
                     new_groups.append((group, parent_code))
+                elif cash_flow is not None and groups[code].cash_flow != cash_flow:
+                    groups[code].cash_flow = cash_flow
+                    changed_groups.append(groups[code])
             elif kind == "account":
                 account_type, role, group_code = row.get("type", "").lower(), row.get("role", "").lower(), row.get("parent", "")
                 try:
@@ -233,7 +299,8 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
                 group = groups.get(group_code) if group_code else None
                 existing = accounts.get(code)
                 if existing is None:
-                    account = Account(company=company, code=code, name=name, account_type=account_type, role=role)
+                    account = Account(company=company, code=code, name=name, account_type=account_type, role=role,
+                                      cash_flow=cash_flow or "")
                     account._group_code = group_code  # resolved to an id once new groups are saved
                     creates.append(account)
                     accounts[code] = account
@@ -246,8 +313,11 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
                     continue
                 changed = (existing.name, existing.account_type, existing.role, existing.group_id) != (
                     name, account_type, role, group.pk if group is not None else None)
+                changed = changed or cash_flow is not None and existing.cash_flow != cash_flow
                 if changed or group is not None and group.pk is None:
                     existing.name, existing.account_type, existing.role = name, account_type, role
+                    if cash_flow is not None:
+                        existing.cash_flow = cash_flow
                     existing._group_code = group_code
                     updates.append(existing)
             else:
@@ -261,6 +331,7 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
         for group, parent_code in new_groups:  # parents come first in the file
             group.parent = groups[parent_code] if parent_code else None
             group.save()
+        AccountGroup.objects.bulk_update(changed_groups, ["cash_flow"], batch_size=500)
         for account in [*creates, *updates]:
             code = getattr(account, "_group_code", "")
             account.group = groups[code] if code else None
@@ -268,12 +339,14 @@ def load_chart(*, actor, company: Company, text: str, check_permission: bool = T
         if updates:
             # Free unique roles first, so two accounts can swap a role in one file.
             Account.objects.filter(pk__in=[a.pk for a in updates]).update(role="")
-            Account.objects.bulk_update(updates, ["name", "account_type", "role", "group"], batch_size=500)
+            Account.objects.bulk_update(updates, ["name", "account_type", "role", "group", "cash_flow"],
+                                        batch_size=500)
         result.groups_created, result.accounts_created, result.accounts_updated = len(new_groups), len(creates), len(updates)
-        if new_groups or creates or updates:
+        result.groups_updated = len(changed_groups)
+        if new_groups or changed_groups or creates or updates:
             record(company=company, actor=actor, verb=CHART_APPLIED.name, subject=company,
-                   data={"groups_created": len(new_groups), "accounts_created": len(creates),
-                         "accounts_updated": len(updates)})
+                   data={"groups_created": len(new_groups), "groups_updated": len(changed_groups),
+                         "accounts_created": len(creates), "accounts_updated": len(updates)})
     return result
 
 
@@ -291,7 +364,7 @@ def export_chart_csv(*, company: Company) -> str:
     """The company's chart as a CSV file that import_chart_csv loads again."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CHART_COLUMNS)
+    writer.writerow(EXPORT_COLUMNS)
     groups = list(AccountGroup.objects.for_company(company).select_related("parent"))
     by_id = {g.pk: g for g in groups}
     emitted: set[int] = set()
@@ -301,14 +374,15 @@ def export_chart_csv(*, company: Company) -> str:
             return
         if group.parent_id:
             emit(by_id[group.parent_id])
-        writer.writerow(["group", group.code, group.name, "", "", group.parent.code if group.parent_id else ""])
+        writer.writerow(["group", group.code, group.name, "", "", group.parent.code if group.parent_id else "",
+                         group.cash_flow])
         emitted.add(group.pk)
 
     for group in groups:
         emit(group)
     for account in Account.objects.for_company(company).select_related("group").order_by("code"):
         writer.writerow(["account", account.code, account.name, account.account_type, account.role,
-                         account.group.code if account.group_id else ""])
+                         account.group.code if account.group_id else "", account.cash_flow])
     return out.getvalue()
 
 

@@ -22,6 +22,8 @@ ISOLATION = {
     ("GET", "/api/ledger/accounts"): ByHeader(),
     ("POST", "/api/ledger/accounts"): ByHeader({"code": "9999", "name": "Spy", "account_type": "asset"}),
     ("PATCH", "/api/ledger/accounts/{account_id}"): ById({"name": "Stolen", "is_active": False}),
+    ("GET", "/api/ledger/account-groups"): ByHeader(),
+    ("PATCH", "/api/ledger/account-groups/{group_id}"): ById({"name": "Stolen", "cash_flow": "investing"}),
     ("GET", "/api/ledger/journals"): ByHeader(),
     ("GET", "/api/ledger/cost-centres"): ByHeader(),
     ("POST", "/api/ledger/cost-centres"): ByHeader({"code": "SPY", "name": "Spy"}),
@@ -37,8 +39,8 @@ ISOLATION = {
 
 
 def path_ids(company, owner) -> dict:
-    """acme's draft entry, an account, a period and a fiscal year named by the templates above."""
-    from keel.ledger.models import Account, Period
+    """acme's draft entry, an account, a group, a period and a fiscal year named by the templates above."""
+    from keel.ledger.models import Account, AccountGroup, Period
     from keel.ledger.services.periods import ensure_fiscal_year
     from keel.ledger.services.posting import LineInput, create_draft_entry
     from keel.ledger.tests.factories import set_up_books
@@ -51,6 +53,7 @@ def path_ids(company, owner) -> dict:
     return {
         "entry_id": draft.pk,
         "account_id": Account.objects.for_company(company).get(code="1200").pk,
+        "group_id": AccountGroup.objects.for_company(company).get(code="11").pk,
         "period_id": Period.objects.for_company(company).get(start=dt.date(2026, 3, 1)).pk,
         "fiscal_year": ISOLATED_YEAR,
     }

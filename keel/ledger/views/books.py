@@ -20,10 +20,11 @@ from keel.core.access import get_visible, has_permission
 from keel.core.exceptions import KeelError
 from keel.core.transitions import allowed_targets
 from keel.ledger import selectors
-from keel.ledger.choices import EntryStatus
+from keel.ledger.choices import CashFlowCategory, EntryStatus
 from keel.ledger.forms import (
     AccountFilterForm,
     AccountForm,
+    AccountGroupForm,
     ChartImportForm,
     CostCentreForm,
     EntryFilterForm,
@@ -47,6 +48,7 @@ from keel.ledger.models import (
     Line,
     Period,
 )
+from keel.ledger.reports.statements import group_cash_flow
 from keel.ledger.services import chart, closing, importing, journals, periods, posting
 from keel.ledger.transitions import PERIOD_TRANSITIONS
 from keel.web.decorators import company_page
@@ -55,6 +57,7 @@ from keel.web.links import record_url
 from keel.web.pagination import page_of
 
 ACCOUNT_DOC = "ledger.account"
+ACCOUNT_GROUP_DOC = "ledger.accountgroup"
 ENTRY_DOC = "ledger.entry"
 PERIOD_DOC = "ledger.period"
 ZERO = Decimal(0)
@@ -114,7 +117,7 @@ def account_create(request):
             return chart.create_account(
                 actor=request.user, company=company, code=data["code"], name=data["name"],
                 account_type=data["account_type"], role=data["role"] or "", group=group,
-                currency=data["currency"] or None, description=data["description"],
+                currency=data["currency"] or None, description=data["description"], cash_flow=data["cash_flow"] or "",
             )
 
         outcome = submit(form, company=company, document_type=ACCOUNT_DOC, call=call)
@@ -133,7 +136,7 @@ def account_edit(request, pk: int):
     account = _account(request, pk)
     initial = {"code": account.code, "name": account.name, "account_type": account.account_type,
                "role": account.role, "group": account.group_id, "currency": account.currency_id or "",
-               "description": account.description}
+               "description": account.description, "cash_flow": account.cash_flow}
     form = AccountForm(initial=initial, company=company, editing=True)
     if request.method == "POST":
         form = AccountForm(request.POST, initial=initial, company=company, editing=True)
@@ -141,7 +144,8 @@ def account_edit(request, pk: int):
         def call(data):
             group = AccountGroup.objects.for_company(company).filter(pk=data["group"]).first() if data["group"] else None
             return chart.update_account(actor=request.user, account=account, name=data["name"],
-                                        role=data["role"] or "", group=group, description=data["description"])
+                                        role=data["role"] or "", group=group, description=data["description"],
+                                        cash_flow=data["cash_flow"] or "")
 
         outcome = submit(form, company=company, document_type=ACCOUNT_DOC, call=call)
         if outcome.ok:
@@ -188,7 +192,8 @@ def chart_import(request):
         if outcome.ok:
             result = outcome.result
             messages.success(request, f"Chart loaded: {result.groups_created} groups and {result.accounts_created} "
-                                      f"accounts created, {result.accounts_updated} updated.")
+                                      f"accounts created, {result.groups_updated} groups and "
+                                      f"{result.accounts_updated} accounts updated.")
             return redirect("ledger:account_list")
         if outcome.error is not None:
             errors = outcome.error.extra.get("errors", [])
@@ -207,9 +212,37 @@ def chart_export(request):
 
 @company_page("ledger.view", methods=["GET"])
 def account_group_list(request):
-    groups = (AccountGroup.objects.for_company(request.company).select_related("parent")
-              .annotate(account_count=Count("accounts")).order_by("position", "code"))
-    return render(request, "ledger/books/account_group_list.html", {"page_obj": page_of(groups, request, size=200)})
+    groups = list(AccountGroup.objects.for_company(request.company).select_related("parent")
+                  .annotate(account_count=Count("accounts")).order_by("position", "code"))
+    page_obj = page_of(groups, request, size=200)
+    # What a blank section means on its row: the nearest classified parent's (top level: operating).
+    by_id = {g.pk: g for g in groups}
+    for group in page_obj:
+        group.inherited_cash_flow = CashFlowCategory(group_cash_flow(by_id, group.parent_id)).label
+    return render(request, "ledger/books/account_group_list.html", {
+        "page_obj": page_obj, "can_manage": _can(request, "ledger.manage"),
+    })
+
+
+@company_page("ledger.manage")
+def account_group_edit(request, pk: int):
+    company = request.company
+    group = get_visible(AccountGroup.objects.select_related("company", "parent"), request.user, "ledger.manage",
+                        company=company, pk=pk)
+    initial = {"name": group.name, "cash_flow": group.cash_flow}
+    form = AccountGroupForm(initial=initial)
+    if request.method == "POST":
+        form = AccountGroupForm(request.POST, initial=initial)
+        outcome = submit(form, company=company, document_type=ACCOUNT_GROUP_DOC,
+                         call=lambda data: chart.update_account_group(actor=request.user, group=group, name=data["name"],
+                                                                      cash_flow=data["cash_flow"] or ""))
+        if outcome.ok:
+            messages.success(request, f"Account group {group.code} was saved.")
+            return redirect("ledger:account_group_list")
+    return render(request, "web/form_page.html", {
+        "form": form, "title": f"Account group {group}", "submit_label": "Save",
+        "cancel_url": reverse("ledger:account_group_list"),
+    })
 
 
 # -- cost centres and journals ------------------------------------------------------------
@@ -604,6 +637,7 @@ urlpatterns = [
     path("accounts/<int:pk>/toggle/", account_toggle, name="account_toggle"),
     path("accounts/<int:pk>/delete/", account_delete, name="account_delete"),
     path("account-groups/", account_group_list, name="account_group_list"),
+    path("account-groups/<int:pk>/edit/", account_group_edit, name="account_group_edit"),
     path("cost-centres/", cost_centre_list, name="cost_centre_list"),
     path("journals/", journal_list, name="journal_list"),
     path("periods/", period_list, name="period_list"),
