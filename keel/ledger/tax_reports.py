@@ -5,6 +5,12 @@ Posted lines carry the tax code they were taxed with and their tax role (`base` 
 positive in the code's natural direction: for sales codes credit - debit (what was sold
 and the tax collected), for purchase codes debit - credit (what was bought and the tax
 deductible); credit notes and reversals reduce them. One aggregate query per report.
+
+A tax group (e.g. GST+QST) has no boxes of its own: its base lines count under each of its
+components (per code) and in each box a component names for its base, once per box (one
+sale is one base, however many of its taxes share a box); its components' tax lines carry
+the components' own codes. A base box's figure is always the sum of the lines behind it
+(list_box_lines).
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
 from keel.ledger.choices import EntryStatus, TaxKind, TaxRole
-from keel.ledger.models import Line, TaxCode
+from keel.ledger.models import Line, TaxCode, TaxCodeComponent
 
 ZERO = Decimal(0)
 
 
 @dataclass
 class BoxPart:
+    """What one tax code (a group, for its base) and role put into a box."""
+
     tax_code: TaxCode
     role: str
     amount: Decimal
@@ -78,6 +86,17 @@ def _taxed_lines(company: Company, date_from: dt.date, date_to: dt.date) -> Quer
             .exclude(entry__status=EntryStatus.DRAFT))
 
 
+def _group_components(company: Company, codes: dict[int, TaxCode]) -> dict[int, list[TaxCode]]:
+    """Each group's components (from `codes`, the company's codes by id), in order."""
+    components: dict[int, list[TaxCode]] = {}
+    if any(code.is_group for code in codes.values()):
+        links = (TaxCodeComponent.objects.for_company(company).order_by("group_id", "position", "id")
+                 .values_list("group_id", "component_id"))
+        for group_id, component_id in links:
+            components.setdefault(group_id, []).append(codes[component_id])
+    return components
+
+
 def get_tax_return(company: Company, date_from: dt.date, date_to: dt.date) -> TaxReturn:
     """Base and tax per box and per tax code of the lines posted from `date_from` to `date_to`."""
     _check_range(date_from, date_to)
@@ -86,6 +105,7 @@ def get_tax_return(company: Company, date_from: dt.date, date_to: dt.date) -> Ta
             .annotate(debit=MoneySum("debit"), credit=MoneySum("credit"))
             .order_by())
     codes = {t.pk: t for t in TaxCode.objects.for_company(company)}
+    components = _group_components(company, codes)
     report = TaxReturn(date_from=date_from, date_to=date_to, currency=company.base_currency_id)
     per_code: dict[int, CodeFigure] = {}
     boxes: dict[str, BoxFigure] = {}
@@ -97,6 +117,17 @@ def get_tax_return(company: Company, date_from: dt.date, date_to: dt.date) -> Ta
         tax_code = codes[row["tax_code_id"]]
         debit, credit = row["debit"] or ZERO, row["credit"] or ZERO
         amount = round_amount(credit - debit if tax_code.kind == TaxKind.SALES else debit - credit, report.currency)
+        if tax_code.is_group and row["tax_role"] == TaxRole.BASE:
+            parts = components.get(tax_code.pk, [])
+            for component in parts:
+                per_code.setdefault(component.pk, CodeFigure(component)).base += amount
+            for box_name in dict.fromkeys(component.base_box for component in parts if component.base_box):
+                box = boxes.setdefault(box_name, BoxFigure(box_name))
+                box.amount += amount
+                box.parts.append(BoxPart(tax_code, row["tax_role"], amount))
+            continue
+        # A plain code; or a group on a tax line (posted by hand: it names no box, so it
+        # shows under the group's own code only).
         figure = per_code.setdefault(tax_code.pk, CodeFigure(tax_code))
         if row["tax_role"] == TaxRole.BASE:
             figure.base += amount
@@ -117,9 +148,12 @@ def get_tax_return(company: Company, date_from: dt.date, date_to: dt.date) -> Ta
 
 def list_box_lines(company: Company, box: str, date_from: dt.date, date_to: dt.date,
                    *, tax_code: TaxCode | None = None) -> QuerySet[Line]:
-    """The posted lines behind a box's figure (optionally of one tax code), in date order."""
+    """The posted lines behind a box's figure (optionally of one tax code, or group), in date order."""
     _check_range(date_from, date_to)
-    behind = Q(tax_code__base_box=box, tax_role=TaxRole.BASE) | Q(tax_code__tax_box=box, tax_role=TaxRole.TAX)
+    groups_in_box = (TaxCodeComponent.objects.for_company(company).filter(component__base_box=box)
+                     .values("group_id"))
+    behind = (Q(tax_code__base_box=box, tax_role=TaxRole.BASE) | Q(tax_code__tax_box=box, tax_role=TaxRole.TAX)
+              | Q(tax_code__in=groups_in_box, tax_code__is_group=True, tax_role=TaxRole.BASE))
     lines = _taxed_lines(company, date_from, date_to).filter(behind)
     if not box:
         lines = lines.none()

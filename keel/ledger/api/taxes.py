@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -16,7 +17,7 @@ from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
 from keel.core.access import get_visible
 from keel.core.exceptions import ValidationFailed
 from keel.ledger.choices import TaxKind, TaxRounding
-from keel.ledger.models import Revaluation, TaxCode
+from keel.ledger.models import Revaluation, TaxCode, TaxCodeComponent
 from keel.ledger.services import revaluation as revaluations
 from keel.ledger.services import taxes
 from keel.ledger.tax_reports import get_tax_return
@@ -31,32 +32,42 @@ AmountIn = Annotated[str | int | float, Field(union_mode="left_to_right")]
 # -- schemas -------------------------------------------------------------------------------
 
 
+Components = Annotated[list[Text20], Field(max_length=taxes.MAX_COMPONENTS)]
+
+
 class TaxCodeOut(Schema):
     id: int
     code: str
     name: str
-    rate: Decimal
+    rate: Decimal = Field(description="Percent; 0 for a group (its components' rates apply).")
     kind: str
     price_included: bool
     account: str | None
     base_box: str
     tax_box: str
     is_active: bool
+    is_group: bool
+    components: list[str] = Field(description="A group's component codes, in order; empty for a plain code.")
 
     @staticmethod
     def resolve_account(obj) -> str | None:
         return obj.account.code if obj.account_id else None
 
+    @staticmethod
+    def resolve_components(obj) -> list[str]:
+        return [link.component.code for link in obj.component_links.all()] if obj.is_group else []
+
 
 class TaxCodeCreateIn(InputSchema):
     code: Annotated[str, Field(min_length=1, max_length=20)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    rate: AmountIn
+    rate: AmountIn | None = Field(None, description="Percent; required for a plain code, none for a group.")
     kind: Literal["sales", "purchase"] = TaxKind.SALES.value
     price_included: bool = False
     account: Annotated[str, Field(max_length=20)] | None = Field(None, description="An account code; none: the role account.")
     base_box: Text20 = ""
     tax_box: Text20 = ""
+    components: Components = Field([], description="Tax codes of a group (e.g. GST and QST); empty: a plain code.")
 
 
 class TaxCodeUpdateIn(InputSchema):
@@ -67,6 +78,7 @@ class TaxCodeUpdateIn(InputSchema):
     base_box: Text20 | None = None
     tax_box: Text20 | None = None
     is_active: bool | None = None
+    components: Components | None = Field(None, description="A group's components (until lines refer to it).")
 
 
 class TaxCodeFilters(FilterSchema):
@@ -88,6 +100,7 @@ class ComputeIn(InputSchema):
 
 class LineTaxOut(Schema):
     tax_code: str
+    group: str | None = Field(None, description="The group the line named, when this tax is one of its components.")
     base: Decimal
     tax: Decimal
 
@@ -201,17 +214,19 @@ class RevaluationCreateIn(InputSchema):
 
 # -- tax codes -----------------------------------------------------------------------------
 
+_COMPONENTS = Prefetch("component_links", queryset=TaxCodeComponent.objects.select_related("component"))
+
 
 def _tax_code(request: HttpRequest, company, tax_code_id: int, permission: str) -> TaxCode:
-    return get_visible(TaxCode.objects.select_related("account", "company"), actor(request), permission,
-                       company=company, pk=tax_code_id)
+    return get_visible(TaxCode.objects.select_related("account", "company").prefetch_related(_COMPONENTS),
+                       actor(request), permission, company=company, pk=tax_code_id)
 
 
 @router.get("/tax-codes", response=Page[TaxCodeOut], url_name="tax_code_list")
 def list_tax_codes(request: HttpRequest, company_ref: CompanyRef, filters: Query[TaxCodeFilters],
                    page: Query[PageQuery]):
     company = company_for(request, company_ref, "tax.view")
-    codes = TaxCode.objects.for_company(company).select_related("account")
+    codes = TaxCode.objects.for_company(company).select_related("account").prefetch_related(_COMPONENTS)
     if filters.kind:
         codes = codes.filter(kind=filters.kind)
     if filters.active != "all":
@@ -240,7 +255,7 @@ def update_tax_code(request: HttpRequest, company_ref: CompanyRef, tax_code_id: 
     company = company_for(request, company_ref, "tax.manage")
     tax_code = _tax_code(request, company, tax_code_id, "tax.manage")
     changes = payload.dict(exclude_unset=True)
-    for name in ("name", "rate", "price_included", "is_active", "base_box", "tax_box"):
+    for name in ("name", "rate", "price_included", "is_active", "base_box", "tax_box", "components"):
         if name in changes and changes[name] is None:
             raise ValidationFailed(f"{name} cannot be null.", code="tax_code.invalid", field=name)
     with track(request, company):
@@ -264,7 +279,8 @@ def compute_taxes(request: HttpRequest, company_ref: CompanyRef, payload: Comput
     return {
         "currency": computation.currency, "rounding": computation.rounding,
         "lines": [{"index": line.index, "net": line.net, "tax": line.tax, "gross": line.gross,
-                   "taxes": [{"tax_code": t.tax_code.code, "base": t.base, "tax": t.tax} for t in line.taxes]}
+                   "taxes": [{"tax_code": t.tax_code.code, "group": t.group.code if t.group else None, "base": t.base,
+                              "tax": t.tax} for t in line.taxes]}
                   for line in computation.lines],
         "totals": [{"tax_code": t.tax_code.code, "rate": t.tax_code.rate, "base": t.base, "tax": t.tax}
                    for t in computation.totals],

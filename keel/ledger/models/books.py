@@ -116,6 +116,10 @@ class TaxCode(CompanyOwned):
 
     An empty `account` means the chart's role account (tax collected for sales, tax
     deductible for purchases); see keel/ledger/services/taxes.py.
+
+    A group (`is_group`, e.g. "GST+QST") is taxed as its components (TaxCodeComponent,
+    models/taxes.py): it has no rate, account or boxes of its own, and whether a code is a
+    group is fixed at creation, as its kind is.
     """
 
     view_permission = "tax.view"
@@ -129,6 +133,7 @@ class TaxCode(CompanyOwned):
     base_box = models.CharField(max_length=20, blank=True, help_text="Tax return box of the base, e.g. 6.")
     tax_box = models.CharField(max_length=20, blank=True, help_text="Tax return box of the tax, e.g. 1.")
     is_active = models.BooleanField(default=True)
+    is_group = models.BooleanField(default=False, help_text="Taxed as its component codes (e.g. GST + QST).")
 
     class Meta:
         ordering = ["code"]
@@ -136,6 +141,10 @@ class TaxCode(CompanyOwned):
             models.UniqueConstraint(fields=["company", "code"], name="ledger_tax_code_unique"),
             models.CheckConstraint(condition=Q(kind__in=TaxKind.values), name="ledger_tax_code_kind_valid"),
             models.CheckConstraint(condition=Q(rate__gte=0), name="ledger_tax_code_rate_not_negative"),
+            models.CheckConstraint(
+                condition=Q(is_group=False) | Q(rate=0, account__isnull=True, base_box="", tax_box=""),
+                name="ledger_tax_code_group_has_no_own_figures",
+            ),
         ]
 
     def __str__(self) -> str:

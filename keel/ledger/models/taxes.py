@@ -1,4 +1,5 @@
-"""The ledger's taxes and currencies models: period-end revaluations (see models/__init__.py).
+"""The ledger's taxes and currencies models: the components of tax groups, period-end
+revaluations (see models/__init__.py).
 
 Tax codes themselves live in books.py (TaxCode), since journal lines refer to them.
 """
@@ -7,13 +8,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from keel.core.models import CompanyOwned
 from keel.ledger.choices import RevaluationStatus
-from keel.ledger.models.books import AMOUNT, Entry
+from keel.ledger.models.books import AMOUNT, Entry, TaxCode
 
-__all__ = ["Revaluation"]
+__all__ = ["Revaluation", "TaxCodeComponent"]
+
+
+class TaxCodeComponent(CompanyOwned):
+    """One tax of a tax group: a line taxed with the group (e.g. GST+QST) is taxed with each
+    component (GST 5 %, QST 9.975 %) on the same base.
+
+    Components are plain codes of the group's kind (no group in a group, checked by
+    keel/ledger/services/taxes.py); they are fixed once a ledger line refers to the group,
+    since the tax return reads the group's base lines through them.
+    """
+
+    view_permission = "tax.view"
+
+    group = models.ForeignKey(TaxCode, on_delete=models.CASCADE, related_name="component_links")
+    component = models.ForeignKey(TaxCode, on_delete=models.PROTECT, related_name="group_links")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["group_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "group", "component"], name="ledger_tax_component_unique"),
+            models.CheckConstraint(condition=~Q(group=F("component")), name="ledger_tax_component_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}: {self.component_id}"
 
 
 class Revaluation(CompanyOwned):

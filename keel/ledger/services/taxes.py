@@ -16,6 +16,12 @@ Rounding is at one named point, with the currency's decimals (keel.core.money):
   lines get shares of it by cumulative rounding, so they add up to the total exactly.
 
 Either way every line and the document satisfy net + tax == gross to the cent.
+
+A tax group (a code with components, e.g. "GSTQST" = GST 5 % + QST 9.975 %) taxes a line
+with each component on the same base, as if the line named the components; the group's
+own `price_included` says whether the line's amount includes them. The ledger takes one
+tax code per line, so a line posts with one code: a plain code or a group (its base line
+carries the group, its tax lines each component); see tax_line_inputs.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
 from keel.ledger.choices import AccountRole, TaxKind, TaxRole, TaxRounding
 from keel.ledger.events import TAX_CODE_CHANGED
-from keel.ledger.models import Account, TaxCode
+from keel.ledger.models import Account, Line, TaxCode, TaxCodeComponent
 from keel.ledger.services._common import require
 from keel.ledger.services.posting import LineInput
 
@@ -42,6 +48,7 @@ HUNDRED = Decimal(100)
 MAX_RATE = Decimal(1000)
 MAX_AMOUNT = Decimal(10) ** 15
 MAX_LINES = 10000
+MAX_COMPONENTS = 10
 
 # code -> (name, kind, rate, price_included, base box, tax box): UK VAT return boxes
 # (1 VAT due on sales, 4 VAT reclaimed on purchases, 6 sales ex VAT, 7 purchases ex VAT).
@@ -106,20 +113,93 @@ def _tax_account(company: Company, value: Any) -> Account | None:
     return found
 
 
+def _component_codes(tax_code: TaxCode) -> list[str]:
+    if not tax_code.is_group:
+        return []
+    return [link.component.code for link in tax_code.component_links.select_related("component")]
+
+
 def _snapshot(tax_code: TaxCode) -> dict:
-    return {
+    snapshot = {
         "code": tax_code.code, "name": tax_code.name, "rate": tax_code.rate, "kind": tax_code.kind,
         "price_included": tax_code.price_included, "account": tax_code.account.code if tax_code.account_id else "",
         "base_box": tax_code.base_box, "tax_box": tax_code.tax_box, "is_active": tax_code.is_active,
     }
+    if tax_code.is_group:
+        snapshot["components"] = _component_codes(tax_code)
+    return snapshot
+
+
+def _components(company: Company, refs: Any, *, kind: str, group: TaxCode | None = None) -> list[TaxCode]:
+    """A group's component codes, checked: at least two, each once, of the company, active,
+    plain (no group in a group, nor the group itself) and of the group's kind."""
+    refs = [refs] if isinstance(refs, str | int | TaxCode) else list(refs or ())
+    if len(refs) < 2:
+        raise _invalid("A tax group is made of at least two tax codes.", "components", "tax_code.group_too_small")
+    if len(refs) > MAX_COMPONENTS:
+        raise _invalid(f"A tax group is made of at most {MAX_COMPONENTS} tax codes.", "components")
+    by_id = {t.pk: t for t in TaxCode.objects.for_company(company)}
+    by_code = {t.code: t for t in by_id.values()}
+    found: list[TaxCode] = []
+    for ref in refs:
+        if isinstance(ref, TaxCode):
+            component = by_id.get(ref.pk)
+        elif isinstance(ref, int) and not isinstance(ref, bool):
+            component = by_id.get(ref)
+        else:
+            component = by_code.get(str(ref or "").strip())
+        if component is None:
+            raise _invalid(f"There is no tax code '{ref}' in {company.code}.", "components",
+                           "tax_code.component_not_found")
+        if group is not None and component.pk == group.pk:
+            raise _invalid(f"The tax group {group.code} cannot contain itself.", "components",
+                           "tax_code.group_contains_itself")
+        if component.is_group:
+            raise _invalid(f"{component.code} is a tax group itself: a group is made of plain tax codes "
+                           f"(name its codes instead).", "components", "tax_code.nested_group")
+        if component.kind != kind:
+            raise _invalid(f"{component.code} is a {TaxKind(component.kind).label.lower()} code and the group a "
+                           f"{TaxKind(kind).label.lower()} one: a group's codes are all of its kind.", "components",
+                           "tax_code.group_mixed_kinds")
+        if not component.is_active:
+            raise _invalid(f"Tax code {component.code} is inactive.", "components", "tax_code.component_inactive")
+        if any(other.pk == component.pk for other in found):
+            raise _invalid(f"A tax group names each code once; {component.code} is named twice.", "components",
+                           "tax_code.duplicate_component")
+        found.append(component)
+    return found
+
+
+def _check_group_has_no_own_figures(values: dict[str, Any]) -> None:
+    """A group's rates, accounts and boxes are its components': refuse them on the group."""
+    if values.get("rate") not in (None, "") and _parse_rate(values["rate"]) != 0:
+        raise _invalid("A tax group has no rate of its own: each component's rate applies.", "rate")
+    if values.get("account") not in (None, ""):
+        raise _invalid("A tax group's taxes post to its components' accounts: leave its account empty.", "account")
+    for box in ("base_box", "tax_box"):
+        if str(values.get(box) or "").strip():
+            raise _invalid("A tax group fills its components' boxes: leave its boxes empty.", box)
+
+
+def _set_components(tax_code: TaxCode, components: Sequence[TaxCode]) -> None:
+    TaxCodeComponent.objects.filter(group=tax_code).delete()
+    TaxCodeComponent.objects.bulk_create([
+        TaxCodeComponent(company_id=tax_code.company_id, group=tax_code, component=component, position=position)
+        for position, component in enumerate(components)
+    ])
 
 
 def create_tax_code(
-    *, actor, company: Company, code: str, name: str, rate: Any, kind: str = TaxKind.SALES,
+    *, actor, company: Company, code: str, name: str, rate: Any = None, kind: str = TaxKind.SALES,
     price_included: bool = False, account: Any = None, base_box: str = "", tax_box: str = "",
-    check_permission: bool = True,
+    components: Sequence[Any] = (), check_permission: bool = True,
 ) -> TaxCode:
-    """Add a tax code. Without an account, its tax posts to the chart's role account."""
+    """Add a tax code. Without an account, its tax posts to the chart's role account.
+
+    With `components` (codes, ids or TaxCodes) it is a tax group: a line taxed with it is
+    taxed with each component; it has no rate, account or boxes of its own, and stays a
+    group (as a plain code stays plain).
+    """
     require(actor, company, "tax.manage", check_permission=check_permission)
     code, name = str(code or "").strip(), str(name or "").strip()
     if not code or len(code) > 20 or any(c.isspace() for c in code):
@@ -128,14 +208,22 @@ def create_tax_code(
         raise _invalid("A tax code's name has 1 to 200 characters.", "name")
     if kind not in TaxKind.values:
         raise _invalid(f"'{kind}' is not a kind of tax code ({', '.join(TaxKind.values)}).", "kind")
-    values = {
-        "rate": _parse_rate(rate), "kind": kind, "price_included": bool(price_included),
-        "account": _tax_account(company, account), "base_box": _box(base_box, "base_box"),
-        "tax_box": _box(tax_box, "tax_box"),
-    }
+    parts: list[TaxCode] = []
+    if components:
+        _check_group_has_no_own_figures({"rate": rate, "account": account, "base_box": base_box, "tax_box": tax_box})
+        parts = _components(company, components, kind=kind)
+        values = {"rate": ZERO, "kind": kind, "price_included": bool(price_included), "is_group": True}
+    else:
+        values = {
+            "rate": _parse_rate(rate), "kind": kind, "price_included": bool(price_included),
+            "account": _tax_account(company, account), "base_box": _box(base_box, "base_box"),
+            "tax_box": _box(tax_box, "tax_box"),
+        }
     try:
         with transaction.atomic():
             tax_code = TaxCode.objects.create(company=company, code=code, name=name, **values)
+            if parts:
+                _set_components(tax_code, parts)
             record(company=company, actor=actor, verb=TAX_CODE_CHANGED.name, subject=tax_code,
                    data={"action": "created", **_snapshot(tax_code)})
     except IntegrityError:
@@ -143,13 +231,15 @@ def create_tax_code(
     return tax_code
 
 
-_EDITABLE = ("name", "rate", "price_included", "account", "base_box", "tax_box", "is_active")
+_EDITABLE = ("name", "rate", "price_included", "account", "base_box", "tax_box", "is_active", "components")
 
 
 def update_tax_code(*, actor, tax_code: TaxCode, check_permission: bool = True, **changes: Any) -> TaxCode:
-    """Change a tax code's name, rate, price inclusion, account, boxes or active flag.
+    """Change a tax code's name, rate, price inclusion, account, boxes or active flag, or a
+    group's components (until a ledger line refers to the group).
 
     Its code and kind stay: posted lines refer to it, and the tax return reads them by kind.
+    Whether it is a group stays too.
     """
     require(actor, tax_code.company_id, "tax.manage", check_permission=check_permission)
     unknown = set(changes) - set(_EDITABLE)
@@ -157,6 +247,15 @@ def update_tax_code(*, actor, tax_code: TaxCode, check_permission: bool = True, 
         raise _invalid(f"A tax code's {', '.join(sorted(unknown))} cannot change.", sorted(unknown)[0])
     company = tax_code.company
     values: dict[str, Any] = {}
+    components: list[TaxCode] | None = None
+    if tax_code.is_group:
+        _check_group_has_no_own_figures(changes)
+        changes = {k: v for k, v in changes.items() if k not in ("rate", "account", "base_box", "tax_box")}
+        if "components" in changes:
+            components = _components(company, changes["components"], kind=tax_code.kind, group=tax_code)
+    elif changes.get("components"):
+        raise _invalid(f"{tax_code.code} is not a tax group, and a code becomes one only when it is created: "
+                       f"create a new tax code with these components.", "components", "tax_code.not_a_group")
     if "name" in changes:
         name = str(changes["name"] or "").strip()
         if not name or len(name) > 200:
@@ -179,7 +278,17 @@ def update_tax_code(*, actor, tax_code: TaxCode, check_permission: bool = True, 
         for name, value in values.items():
             setattr(locked, name, value)
         after = _snapshot(locked)
+        if components is not None:
+            after["components"] = [component.code for component in components]
         changed = {k: after[k] for k in after if after[k] != before[k]}
+        if "components" in changed:
+            # The tax return reads the group's base lines through its components (their order
+            # is only shown).
+            other_codes = set(changed["components"]) != set(before["components"])
+            if other_codes and Line.objects.for_company(company).filter(tax_code=locked).exists():
+                raise _invalid(f"Ledger lines are taxed with {locked.code} already, so its components stay: "
+                               f"deactivate it and create a new group.", "components", "tax_code.group_in_use")
+            _set_components(locked, components or [])
         if changed:
             locked.save()
             action = "changed"
@@ -223,7 +332,8 @@ def tax_account_for(tax_code: TaxCode) -> Account | None:
 @dataclass
 class DocumentLine:
     """A line of a document to tax: `amount` (net for price-excluded codes, gross for
-    price-included ones), or `quantity` x `unit_price`; its tax codes (TaxCode, id or code)."""
+    price-included ones), or `quantity` x `unit_price`; its tax codes (TaxCode, id or code;
+    a tax group counts as one code)."""
 
     amount: Any = None
     tax_codes: Sequence[Any] = ()
@@ -235,13 +345,19 @@ class DocumentLine:
 
 @dataclass
 class LineTax:
+    """One tax of a line: a plain code, or a component of the group the line named."""
+
     tax_code: TaxCode
     base: Decimal
     tax: Decimal
+    group: TaxCode | None = None
 
 
 @dataclass
 class ComputedLine:
+    """A taxed line. `tax_codes` are the codes it named (a group is one); `taxes` has one
+    entry per tax actually levied (a group's components)."""
+
     index: int
     net: Decimal
     tax: Decimal
@@ -249,6 +365,7 @@ class ComputedLine:
     taxes: list[LineTax] = field(default_factory=list)
     account: Any = None
     label: str = ""
+    tax_codes: list[TaxCode] = field(default_factory=list)
 
 
 @dataclass
@@ -260,7 +377,8 @@ class TaxTotal:
 
 @dataclass
 class TaxComputation:
-    """Per line net, tax and gross; per tax code base and tax; document totals."""
+    """Per line net, tax and gross; per tax code base and tax (a group's components, not
+    the group); document totals."""
 
     currency: str
     rounding: str
@@ -290,7 +408,10 @@ def _number(value: Any, field_name: str, *, decimals: int | None, label: str) ->
     return number
 
 
-def _resolve_codes(company: Company, lines: Sequence[DocumentLine]) -> dict[Any, TaxCode]:
+def _resolve_codes(
+    company: Company, lines: Sequence[DocumentLine],
+) -> tuple[dict[Any, TaxCode], dict[int, list[TaxCode]]]:
+    """The codes the lines name, by (line, position), and the components of the groups among them."""
     codes = TaxCode.objects.for_company(company).select_related("account")
     by_id = {t.pk: t for t in codes}
     by_code = {t.code: t for t in by_id.values()}
@@ -312,7 +433,18 @@ def _resolve_codes(company: Company, lines: Sequence[DocumentLine]) -> dict[Any,
             if not found.is_active:
                 raise ValidationFailed(f"Tax code {found.code} is inactive.", code="tax_code.inactive", field=name)
             resolved[(position, which)] = found
-    return resolved
+    groups: dict[int, list[TaxCode]] = {}
+    if any(code.is_group for code in resolved.values()):
+        links = (TaxCodeComponent.objects.for_company(company).filter(group__is_group=True)
+                 .order_by("group_id", "position", "id").values_list("group_id", "component_id"))
+        for group_id, component_id in links:
+            groups.setdefault(group_id, []).append(by_id[component_id])
+        for (position, which), code in resolved.items():
+            for component in groups.get(code.pk, []):
+                if not component.is_active:
+                    raise ValidationFailed(f"Tax code {component.code}, in the group {code.code}, is inactive.",
+                                           code="tax_code.inactive", field=f"lines[{position}].tax_codes[{which}]")
+    return resolved, groups
 
 
 def _round(value: Decimal, decimals: int) -> Decimal:
@@ -331,10 +463,12 @@ def compute_taxes(
     currency = company.base_currency_id
     decimals = currency_decimals(currency)
     parsed = [DocumentLine(**line) if isinstance(line, dict) else line for line in lines]
-    codes = _resolve_codes(company, parsed)
+    codes, groups = _resolve_codes(company, parsed)
 
-    # Exact (unrounded) figures first: per line, the amount and each code's exact tax.
-    exact: list[tuple[Decimal, bool, list[tuple[TaxCode, Decimal]]]] = []
+    # Exact (unrounded) figures first: per line, the amount and each tax's exact amount
+    # (a group's components each on the line's base: no tax on tax).
+    exact: list[tuple[Decimal, bool, list[tuple[TaxCode, TaxCode | None, Decimal]]]] = []
+    named: list[list[TaxCode]] = []
     for position, line in enumerate(parsed):
         prefix = f"lines[{position}]"
         if line.amount not in (None, ""):
@@ -349,25 +483,32 @@ def compute_taxes(
         line_codes = [codes[(position, which)] for which in range(len(line.tax_codes))]
         if len({c.pk for c in line_codes}) != len(line_codes):
             raise ValidationFailed("A line names each tax code once.", code="tax.duplicate_code", field=f"{prefix}.tax_codes")
-        included = {c.price_included for c in line_codes}
+        levied: list[tuple[TaxCode, TaxCode | None]] = []  # (tax, the group it comes from)
+        for code in line_codes:
+            levied += [(component, code) for component in groups.get(code.pk, [])] if code.is_group else [(code, None)]
+        if len({c.pk for c, _group in levied}) != len(levied):
+            raise ValidationFailed("A line names each tax code once, and a group's codes count.",
+                                   code="tax.duplicate_code", field=f"{prefix}.tax_codes")
+        included = {c.price_included for c in line_codes}  # a group's own flag, not its components'
         if len(included) > 1:
             raise ValidationFailed("A line's tax codes are all price-included or all price-excluded.",
                                    code="tax.mixed_inclusion", field=f"{prefix}.tax_codes")
         is_included = included == {True}
-        total_rate = sum((c.rate for c in line_codes), ZERO) / HUNDRED
+        total_rate = sum((c.rate for c, _group in levied), ZERO) / HUNDRED
         base = amount / (1 + total_rate) if is_included else amount
-        exact.append((amount, is_included, [(c, base * c.rate / HUNDRED) for c in line_codes]))
+        exact.append((amount, is_included, [(c, group, base * c.rate / HUNDRED) for c, group in levied]))
+        named.append(line_codes)
 
     # Rounded tax per line and code.
     rounded: dict[tuple[int, int], Decimal] = {}
     if rounding == TaxRounding.LINE:
         for position, (_amount, _included, taxes) in enumerate(exact):
-            for which, (_code, tax) in enumerate(taxes):
+            for which, (_code, _group, tax) in enumerate(taxes):
                 rounded[(position, which)] = _round(tax, decimals)
     else:
         running: dict[int, tuple[Decimal, Decimal]] = {}  # code id -> (exact so far, rounded so far)
         for position, (_amount, _included, taxes) in enumerate(exact):
-            for which, (code, tax) in enumerate(taxes):
+            for which, (code, _group, tax) in enumerate(taxes):
                 exact_so_far, rounded_so_far = running.get(code.pk, (ZERO, ZERO))
                 exact_so_far += tax
                 share = _round(exact_so_far, decimals) - rounded_so_far
@@ -380,9 +521,10 @@ def compute_taxes(
         line_tax = sum((rounded[(position, which)] for which in range(len(taxes))), ZERO)
         net, gross = (amount - line_tax, amount) if is_included else (amount, amount + line_tax)
         line = ComputedLine(index=position, net=net, tax=line_tax, gross=gross,
-                            account=parsed[position].account, label=parsed[position].label)
-        for which, (code, _tax) in enumerate(taxes):
-            line.taxes.append(LineTax(code, net, rounded[(position, which)]))
+                            account=parsed[position].account, label=parsed[position].label,
+                            tax_codes=named[position])
+        for which, (code, group, _tax) in enumerate(taxes):
+            line.taxes.append(LineTax(code, net, rounded[(position, which)], group))
             total = totals.setdefault(code.pk, TaxTotal(code, ZERO, ZERO))
             total.base += net
             total.tax += rounded[(position, which)]
@@ -409,24 +551,31 @@ def tax_line_inputs(
     """The ledger lines of a taxed document, to post with post_entry.
 
     One base line per document line (on the line's `account`, else `accounts`), tagged with
-    its tax code and tax role "base"; one tax line per tax code on the code's tax account,
-    tagged "tax". Sales codes credit, purchase codes debit (a negative amount, a credit
-    note, goes the other way). With `counterpart` (e.g. the receivable account), a line
-    for the gross total balances the entry. Lines of zero are left out.
+    its tax code (a plain code or a group) and tax role "base"; one tax line per tax code
+    levied (a group's components, each on its own tax account), tagged "tax". Sales codes
+    credit, purchase codes debit (a negative amount, a credit note, goes the other way).
+    With `counterpart` (e.g. the receivable account), a line for the gross total balances
+    the entry. Lines of zero are left out.
+
+    A ledger line carries one tax code, so a document line naming several codes is refused
+    (`tax.several_codes_on_line`): tax it with a group made of them instead. No code is
+    looked up or created for it here.
     """
     result: list[LineInput] = []
     kinds = set()
     for line in computation.lines:
-        if len(line.taxes) > 1:
+        line_codes = line.tax_codes or list({t.tax_code.pk: t.tax_code for t in line.taxes}.values())
+        if len(line_codes) > 1:
             raise ValidationFailed(
-                "A line with several tax codes cannot be posted with one base line; split it per tax code.",
+                f"A ledger line carries one tax code, and this line has {' and '.join(c.code for c in line_codes)}: "
+                f"create a tax group made of them (a tax code with components) and tax the line with it.",
                 code="tax.several_codes_on_line", field=f"lines[{line.index}].tax_codes",
             )
         account = line.account if line.account is not None else accounts
         if account is None:
             raise ValidationFailed("Name the account of each line's base.", code="tax.account_missing",
                                    field=f"lines[{line.index}].account")
-        code = line.taxes[0].tax_code if line.taxes else None
+        code = line_codes[0] if line_codes else None
         kind = code.kind if code is not None else TaxKind.SALES
         kinds.add(kind)
         if not line.net:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -15,7 +15,7 @@ from django.utils import timezone
 from keel.core.access import get_visible, has_permission
 from keel.core.exceptions import ValidationFailed
 from keel.ledger.choices import PeriodStatus, TaxKind
-from keel.ledger.models import Account, Period, Revaluation, TaxCode
+from keel.ledger.models import Account, Period, Revaluation, TaxCode, TaxCodeComponent
 from keel.ledger.services.revaluation import (
     list_revaluations,
     post_revaluation,
@@ -38,23 +38,42 @@ REVALUATION = "ledger.revaluation"
 
 
 class TaxCodeForm(forms.Form):
+    """A tax code; with components ticked, a tax group (no rate, account or boxes of its own)."""
+
     code = forms.CharField(max_length=20)
     name = forms.CharField(max_length=200)
-    rate = forms.DecimalField(max_digits=9, decimal_places=6, min_value=0, help_text="Percent, e.g. 20.")
+    rate = forms.DecimalField(max_digits=9, decimal_places=6, min_value=0, required=False,
+                              help_text="Percent, e.g. 20. Empty for a group.")
     kind = forms.ChoiceField(choices=TaxKind.choices)
     price_included = forms.BooleanField(required=False, label="Prices include this tax")
     account = forms.ChoiceField(required=False, help_text="Empty: the chart's tax collected / deductible account.")
     base_box = forms.CharField(max_length=20, required=False, label="Return box of the base")
     tax_box = forms.CharField(max_length=20, required=False, label="Return box of the tax")
+    components = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Group of",
+        help_text="Tick two or more codes of the same kind to make a tax group (e.g. GST and QST): a line taxed "
+                  "with it is taxed with each, on the same base. Leave empty for a plain code.")
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
-    def __init__(self, *args, company, editing: bool = False, **kwargs):
+    def __init__(self, *args, company, tax_code: TaxCode | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         accounts = Account.objects.for_company(company).filter(is_active=True).order_by("code")
         self.fields["account"].choices = [("", "(the role account)")] + [(a.code, str(a)) for a in accounts]
-        if editing:  # code and kind stay: posted lines refer to them
+        plain = TaxCode.objects.for_company(company).filter(is_group=False).order_by("code")
+        if tax_code is None:
+            plain = plain.filter(is_active=True)
+        else:  # a group's own kind; its current components even if since deactivated
+            plain = plain.filter(Q(is_active=True) | Q(group_links__group=tax_code), kind=tax_code.kind).distinct()
+        self.fields["components"].choices = [
+            (t.code, f"{t.code} – {t.name} ({t.get_kind_display().lower()}, {t.rate.normalize():f} %)") for t in plain]
+        if tax_code is not None:  # code, kind and being a group stay: posted lines refer to them
+            self.fields["components"].help_text = (
+                "The taxes of the group, each on the line's base; they stay once ledger lines are taxed with it.")
             del self.fields["code"]
             del self.fields["kind"]
+            drop = ("rate", "account", "base_box", "tax_box") if tax_code.is_group else ("components",)
+            for name in drop:
+                del self.fields[name]
         else:
             del self.fields["is_active"]
 
@@ -88,7 +107,8 @@ def _range(request) -> tuple[DateRangeForm, dt.date, dt.date]:
 
 @company_page("tax.view", methods=["GET"])
 def tax_code_list(request):
-    codes = TaxCode.objects.for_company(request.company).select_related("account")
+    codes = (TaxCode.objects.for_company(request.company).select_related("account")
+             .prefetch_related(Prefetch("component_links", queryset=TaxCodeComponent.objects.select_related("component"))))
     query = request.GET.get("q", "").strip()[:100]
     if query:
         codes = codes.filter(Q(code__icontains=query) | Q(name__icontains=query))
@@ -107,7 +127,7 @@ def tax_code_create(request):
         outcome = submit(form, company=company, document_type=TAX_CODE, call=lambda data: create_tax_code(
             actor=request.user, company=company, code=data["code"], name=data["name"], rate=data["rate"],
             kind=data["kind"], price_included=data["price_included"], account=data["account"] or None,
-            base_box=data["base_box"], tax_box=data["tax_box"],
+            base_box=data["base_box"], tax_box=data["tax_box"], components=data["components"],
         ))
         if outcome.ok:
             messages.success(request, f"Tax code {outcome.result.code} created.")
@@ -125,20 +145,28 @@ def tax_code_edit(request, pk: int):
                            company=company, pk=pk)
     initial = {"name": tax_code.name, "rate": tax_code.rate.normalize(), "price_included": tax_code.price_included,
                "account": tax_code.account.code if tax_code.account_id else "", "base_box": tax_code.base_box,
-               "tax_box": tax_code.tax_box, "is_active": tax_code.is_active}
-    form = TaxCodeForm(company=company, editing=True, initial=initial)
+               "tax_box": tax_code.tax_box, "is_active": tax_code.is_active,
+               "components": [link.component.code for link in tax_code.component_links.select_related("component")]}
+    form = TaxCodeForm(company=company, tax_code=tax_code, initial=initial)
     if request.method == "POST":
-        form = TaxCodeForm(request.POST, company=company, editing=True)
-        outcome = submit(form, company=company, document_type=TAX_CODE, call=lambda data: update_tax_code(
-            actor=request.user, tax_code=tax_code, name=data["name"], rate=data["rate"],
-            price_included=data["price_included"], account=data["account"] or None, base_box=data["base_box"],
-            tax_box=data["tax_box"], is_active=data["is_active"],
-        ))
+        form = TaxCodeForm(request.POST, company=company, tax_code=tax_code)
+
+        def save(data):
+            changes = {name: data[name] for name in form.fields}
+            if set(changes.get("components", ())) == set(initial["components"]):
+                changes.pop("components", None)  # the same codes: keep their order
+            if "account" in changes:
+                changes["account"] = changes["account"] or None
+            return update_tax_code(actor=request.user, tax_code=tax_code, **changes)
+
+        outcome = submit(form, company=company, document_type=TAX_CODE, call=save)
         if outcome.ok:
             messages.success(request, f"Tax code {tax_code.code} saved.")
             return redirect("ledger:tax_code_list")
     return render(request, "web/form_page.html", {
-        "form": form, "title": f"Tax code {tax_code.code} ({tax_code.get_kind_display().lower()})",
+        "form": form,
+        "title": f"Tax {'group' if tax_code.is_group else 'code'} {tax_code.code} "
+                 f"({tax_code.get_kind_display().lower()})",
         "submit_label": "Save", "cancel_url": reverse("ledger:tax_code_list"),
     })
 
