@@ -38,7 +38,7 @@ BULK_LINES = 2000
 
 
 @contextlib.contextmanager
-def bulk_line_insert(connection, line_count: int) -> Iterator[None]:
+def bulk_line_insert(connection, line_count: int) -> Iterator[bool]:
     """Insert the posting service's new lines on SQLite without the per-row insert trigger.
 
     On SQLite any row trigger makes an INSERT about three times slower. The posting service
@@ -55,11 +55,11 @@ def bulk_line_insert(connection, line_count: int) -> Iterator[None]:
         cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'ledger_line_insert_guard'")
         row = cursor.fetchone()
         if row is None:
-            yield
+            yield False
             return
         cursor.execute("DROP TRIGGER ledger_line_insert_guard")
         try:
-            yield
+            yield True
         finally:
             cursor.execute(row[0])
 

@@ -55,6 +55,17 @@ def list_lines(company: Company, *, posted_only: bool = True) -> QuerySet[Line]:
     return lines.exclude(entry__status=EntryStatus.DRAFT) if posted_only else lines
 
 
+
+def lines_for_source(company: Company, source_type: str, source_id: str) -> QuerySet[Line]:
+    """The posted lines another department's document caused (e.g. an invoice's).
+
+    Repeats the partial index's condition (source_type is not empty) so that SQLite, which
+    only uses a partial index whose condition the query states, finds them by index."""
+    if not source_type:
+        return Line.objects.none()
+    return (list_lines(company).exclude(source_type="")
+            .filter(source_type=source_type, source_id=str(source_id)).order_by("entry_id", "position", "id"))
+
 def _add(into: dict[int, list[Decimal]], rows) -> None:
     for account_id, debit, credit in rows:
         totals = into[account_id]
@@ -62,11 +73,19 @@ def _add(into: dict[int, list[Decimal]], rows) -> None:
         totals[1] += credit or ZERO
 
 
+def _line_totals(company: Company, period_id: int, first: dt.date, last: dt.date):
+    # Only posted lines carry their period: no join to the entries.
+    return (Line.objects.filter(company=company, period_id=period_id, date__gte=first, date__lte=last)
+            .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit"))
+            .values_list("account_id", "d", "c").order_by())
+
+
 def movements(company: Company, start: dt.date | None, end: dt.date) -> dict[int, list[Decimal]]:
     """Debit and credit per account of posted lines dated from `start` (or ever) to `end`.
 
-    Whole periods come from the balance table; a period cut by `start` or `end` is read
-    from its lines (posted only) for the dates inside the range.
+    Whole periods come from the balance table. A period the range cuts is read from its
+    lines: the days inside the range, or, when those are more than half the period, the
+    period's balance less the days outside it, so at most half a period of lines is read.
     """
     totals: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     periods = Period.objects.for_company(company).filter(start__lte=end)
@@ -77,16 +96,26 @@ def movements(company: Company, start: dt.date | None, end: dt.date) -> dict[int
         if (start is None or period.start >= start) and period.end <= end:
             full.append(period.pk)
         else:
-            partial.append((max(period.start, start) if start else period.start, min(period.end, end)))
-    if full:
-        _add(totals, Balance.objects.filter(company=company, period_id__in=full)
+            partial.append((period, max(period.start, start) if start else period.start, min(period.end, end)))
+    cut_by_complement = [p for p, first, last in partial
+                         if 2 * ((last - first).days + 1) > (p.end - p.start).days + 1]
+    if full or cut_by_complement:
+        _add(totals, Balance.objects.filter(company=company, period_id__in=full + [p.pk for p in cut_by_complement])
              .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
              .order_by())
-    for first, last in partial:
-        _add(totals, Line.objects.filter(company=company, date__gte=first, date__lte=last)
-             .exclude(entry__status=EntryStatus.DRAFT)
-             .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
-             .order_by())
+    day = dt.timedelta(days=1)
+    for period, first, last in partial:
+        if period not in cut_by_complement:
+            _add(totals, _line_totals(company, period.pk, first, last))
+            continue
+        outside = defaultdict(lambda: [ZERO, ZERO])
+        if first > period.start:
+            _add(outside, _line_totals(company, period.pk, period.start, first - day))
+        if last < period.end:
+            _add(outside, _line_totals(company, period.pk, last + day, period.end))
+        for account_id, (debit, credit) in outside.items():
+            totals[account_id][0] -= debit
+            totals[account_id][1] -= credit
     return totals
 
 

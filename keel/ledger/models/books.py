@@ -229,25 +229,32 @@ class Entry(CompanyOwned):
 
     view_permission = "ledger.view"
 
-    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries")
+    # Entries are written in bulk: foreign keys that lookups never start from (or that a
+    # composite index below covers) get no index of their own. Deleting a user, journal or
+    # period (all rare, and refused while entries point at them) scans instead.
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries", db_index=False)
     date = models.DateField()
     # Set when posted (and for drafts whose date has a period); the period the lines count in.
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
+                               db_index=False)
     number = models.CharField(max_length=50, blank=True, help_text="Assigned at posting; gapless per journal and year.")
     reference = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=EntryStatus.choices, default=EntryStatus.DRAFT)
     # At most one reversal per entry (constraint below, keyed with the company as every key is).
     reversal_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False
     )
     # The document of another department that caused this entry (generic reference).
     source_type = models.CharField(max_length=100, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     posted_at = models.DateTimeField(null=True, blank=True)
-    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", db_index=False)
 
     class Meta:
         ordering = ["date", "id"]
@@ -270,6 +277,8 @@ class Entry(CompanyOwned):
             models.Index(fields=["company", "date", "id"], name="ledger_entry_date"),
             models.Index(fields=["company", "source_type", "source_id"], name="ledger_entry_source"),
             models.Index(fields=["company", "status", "date"], name="ledger_entry_status"),
+            # Most entries reverse nothing: only the reversals are indexed.
+            models.Index(fields=["reversal_of"], condition=Q(reversal_of__isnull=False), name="ledger_entry_reversal_of"),
         ]
 
     def __str__(self) -> str:
@@ -284,14 +293,19 @@ class Line(CompanyOwned):
     """One debit or credit of an entry, in company currency (and optionally a foreign one).
 
     `amount_currency` is signed (positive on the debit side) in `currency`; for lines in
-    the company's currency it equals debit - credit and `rate` is 1. `date` and `period`
-    repeat the entry's, so reports and partitions by period need no join.
+    the company's currency it equals debit - credit and `rate` is 1. `date` repeats the
+    entry's; `period` is the entry's once posted and empty on a draft's lines, so "posted
+    lines of a period" (reports, partitions by period) needs no join.
     """
 
     view_permission = "ledger.view"
 
     # Every index of this table starts with the company: no index on company alone.
-    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # company, period and currency are not foreign-key constraints on PostgreSQL (a lookup
+    # per line at commit): the first two copy the entry's, which are; the posting service,
+    # the only writer, checks the currency (see migration 0008).
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False,
+                                db_constraint=False)
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveIntegerField(default=0)
     # Lines are the biggest table: foreign keys covered by a composite index (or rarely
@@ -300,7 +314,8 @@ class Line(CompanyOwned):
     label = models.CharField(max_length=200, blank=True)
     debit = models.DecimalField(default=0, **AMOUNT)
     credit = models.DecimalField(default=0, **AMOUNT)
-    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+", db_index=False)
+    currency = models.ForeignKey("core.Currency", on_delete=models.PROTECT, related_name="+", db_index=False,
+                                 db_constraint=False)
     amount_currency = models.DecimalField(default=0, **AMOUNT)
     rate = models.DecimalField(default=1, **RATE)
     party = models.ForeignKey("core.Party", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -315,7 +330,7 @@ class Line(CompanyOwned):
     source_id = models.CharField(max_length=64, blank=True)
     date = models.DateField()
     period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                               db_index=False)
+                               db_index=False, db_constraint=False)
 
     class Meta:
         ordering = ["entry_id", "position", "id"]
@@ -328,8 +343,11 @@ class Line(CompanyOwned):
         indexes = [
             models.Index(fields=["company", "account", "date"], name="ledger_line_account_date"),
             models.Index(fields=["company", "date"], name="ledger_line_date"),
-            models.Index(fields=["company", "party", "account"], name="ledger_line_party"),
-            models.Index(fields=["company", "source_type", "source_id"], name="ledger_line_source"),
+            # Partial: most lines name no party and no source document.
+            models.Index(fields=["company", "party", "account"], condition=Q(party__isnull=False),
+                         name="ledger_line_party"),
+            models.Index(fields=["company", "source_type", "source_id"], condition=~Q(source_type=""),
+                         name="ledger_line_source"),
         ]
 
     def __str__(self) -> str:

@@ -308,3 +308,75 @@ def test_bulk_posting_records_one_activity_per_batch_by_default(books, owner):
     assert [a.data["entries"] for a in activities] == [3, 2]
     assert activities[0].data["first_number"] == "SAL/2026/000001" and activities[1].data["last_number"] == "SAL/2026/000005"
     assert sorted(result.ids) == sorted(Entry.objects.for_company(books).values_list("pk", flat=True))
+
+
+def test_a_large_bulk_batch_stores_every_line_as_given(books, owner):
+    """A batch past the bulk threshold takes the set-based path (entries first on SQLite, with
+    columns shared by all rows bound once); what is read back is exactly what was posted,
+    optional fields set on some lines and empty on others."""
+    from keel.ledger.guard import BULK_LINES
+
+    party = Party.objects.create(company=books, name="Acme Ltd")
+    centre = create_cost_centre(actor=owner, company=books, code="OPS", name="Operations")
+    entries = []
+    for i in range(BULK_LINES // 2 + 10):
+        amount = Decimal(f"{i % 97 + 1}.{i % 100:02d}")
+        tagged = i % 3 == 0
+        entries.append(EntryInput("SAL", DAY + dt.timedelta(days=i % 20), reference=f"R{i}", source_type="test.doc",
+                                  source_id=str(i), lines=[
+            LineInput(account="1200", debit=amount, party=party.pk if tagged else None,
+                      due_date=DAY + dt.timedelta(days=30) if tagged else None, label=f"line {i}" if i % 2 else ""),
+            LineInput(account="4000", credit=amount, cost_centre="OPS" if tagged else None,
+                      source_type="test.doc" if tagged else "", source_id=str(i) if tagged else ""),
+        ]))
+    result = post_entries_bulk(actor=owner, company=books, entries=entries)
+
+    assert result.lines == 2 * len(entries) >= BULK_LINES
+    stored = {
+        (e.reference, line.position): line
+        for e in Entry.objects.for_company(books).filter(pk__in=result.ids).prefetch_related("lines")
+        for line in e.lines.all()
+    }
+    for i, entry in enumerate(entries):
+        for position, given in enumerate(entry.lines):
+            line = stored[(f"R{i}", position)]
+            assert (line.debit, line.credit) == (Decimal(given.debit), Decimal(given.credit))
+            assert line.amount_currency == Decimal(given.debit) - Decimal(given.credit)
+            assert line.currency_id == "EUR" and line.rate == 1 and line.date == entry.date
+            assert line.party_id == given.party and line.due_date == given.due_date and line.label == given.label
+            assert line.cost_centre_id == (centre.pk if given.cost_centre else None)
+            assert (line.source_type, line.source_id) == (given.source_type, given.source_id)
+    assert trial_balance(books, DAY, DAY + dt.timedelta(days=30)).is_balanced
+    assert verify_balances(books).ok
+
+
+def test_lines_for_source_finds_a_documents_posted_lines(books, owner):
+    from keel.ledger.selectors import lines_for_source
+
+    post_entry(actor=owner, company=books, journal="SAL", date=DAY, lines=[
+        LineInput(account="1200", debit=Decimal("50"), source_type="billing.invoice", source_id="7"),
+        LineInput(account="4000", credit=Decimal("50"), source_type="billing.invoice", source_id="7"),
+    ])
+    post_sale(books, owner, amount="20.00")
+    found = list(lines_for_source(books, "billing.invoice", 7))
+    assert [(line.position, line.debit, line.credit) for line in found] == [(0, 50, 0), (1, 0, 50)]
+    assert not lines_for_source(books, "billing.invoice", "8").exists()
+    assert not lines_for_source(books, "", "").exists()
+
+
+def test_lines_for_source_uses_the_partial_source_index(books):
+    """SQLite uses a partial index only when the query states its condition; the selector does."""
+    from django.db import connection
+
+    from keel.ledger.selectors import lines_for_source
+
+    sql, params = lines_for_source(books, "billing.invoice", "7").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "ledger_line_source" in plan

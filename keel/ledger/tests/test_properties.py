@@ -51,3 +51,37 @@ def test_postings_and_reversals_keep_the_books_balanced_and_the_balances_true(bo
     year = trial_balance(books, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     assert year.is_balanced and sum((row.closing for row in year.rows), Decimal(0)) == 0
     assert verify_balances(books).ok
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(entries=st.lists(postings, min_size=1, max_size=10), drafts=st.lists(postings, max_size=3),
+       window=st.tuples(days, days))
+def test_any_date_range_moves_as_the_posted_lines_inside_it(books, entries, drafts, window):
+    """Whole months come from the balances, cut months from lines inside the range or from the
+    month's balance less the lines outside it; either way the sums are the posted lines'."""
+    from collections import defaultdict
+
+    from keel.ledger.models import Line
+    from keel.ledger.selectors import movements
+    from keel.ledger.services import create_draft_entry
+
+    def lines_of(debits, credit_account):
+        total = sum((amount for _, amount in debits), Decimal(0))
+        return [LineInput(account=code, debit=amount) for code, amount in debits] + [
+            LineInput(account=credit_account, credit=total)]
+
+    for day, debits, credit_account in entries:
+        post_entry(actor=None, company=books, journal="GEN", date=day, lines=lines_of(debits, credit_account),
+                   check_permission=False)
+    for day, debits, credit_account in drafts:  # never counted
+        create_draft_entry(actor=None, company=books, journal="GEN", date=day, lines=lines_of(debits, credit_account),
+                           check_permission=False)
+    date_from, date_to = sorted(window)
+    expected = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for line in Line.objects.for_company(books).filter(entry__status=EntryStatus.POSTED, date__gte=date_from,
+                                                        date__lte=date_to):
+        expected[line.account_id][0] += line.debit
+        expected[line.account_id][1] += line.credit
+    got = {account: totals for account, totals in movements(books, date_from, date_to).items() if any(totals)}
+    assert got == {account: totals for account, totals in expected.items() if any(totals)}
