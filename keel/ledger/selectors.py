@@ -1,8 +1,8 @@
 """The ledger's reads: querysets and report queries, always for one company.
 
-Reports read the running balances (ledger_balance), so their cost grows with accounts x
-periods, not with journal lines; only a range that starts or ends inside a month reads
-that month's lines for the partial part.
+Reports read the running balances (ledger_balance per period, ledger_daybalance per day for
+a range that starts or ends inside a month), so their cost grows with accounts x periods,
+not with journal lines.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
 from keel.ledger.choices import BALANCE_SHEET_TYPES, EntryStatus
-from keel.ledger.models import Account, Balance, Entry, Journal, Line, Period
+from keel.ledger.models import Account, Balance, DayBalance, Entry, Journal, Line, Period
 
 ZERO = Decimal(0)
 
@@ -73,19 +73,11 @@ def _add(into: dict[int, list[Decimal]], rows) -> None:
         totals[1] += credit or ZERO
 
 
-def _line_totals(company: Company, period_id: int, first: dt.date, last: dt.date):
-    # Only posted lines carry their period: no join to the entries.
-    return (Line.objects.filter(company=company, period_id=period_id, date__gte=first, date__lte=last)
-            .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit"))
-            .values_list("account_id", "d", "c").order_by())
-
-
 def movements(company: Company, start: dt.date | None, end: dt.date) -> dict[int, list[Decimal]]:
     """Debit and credit per account of posted lines dated from `start` (or ever) to `end`.
 
-    Whole periods come from the balance table. A period the range cuts is read from its
-    lines: the days inside the range, or, when those are more than half the period, the
-    period's balance less the days outside it, so at most half a period of lines is read.
+    Whole periods come from the balance table; the days of a period the range cuts come
+    from the day balances. Neither reads journal lines, so any range costs about the same.
     """
     totals: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     periods = Period.objects.for_company(company).filter(start__lte=end)
@@ -96,26 +88,15 @@ def movements(company: Company, start: dt.date | None, end: dt.date) -> dict[int
         if (start is None or period.start >= start) and period.end <= end:
             full.append(period.pk)
         else:
-            partial.append((period, max(period.start, start) if start else period.start, min(period.end, end)))
-    cut_by_complement = [p for p, first, last in partial
-                         if 2 * ((last - first).days + 1) > (p.end - p.start).days + 1]
-    if full or cut_by_complement:
-        _add(totals, Balance.objects.filter(company=company, period_id__in=full + [p.pk for p in cut_by_complement])
+            partial.append((max(period.start, start) if start else period.start, min(period.end, end)))
+    if full:
+        _add(totals, Balance.objects.filter(company=company, period_id__in=full)
              .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
              .order_by())
-    day = dt.timedelta(days=1)
-    for period, first, last in partial:
-        if period not in cut_by_complement:
-            _add(totals, _line_totals(company, period.pk, first, last))
-            continue
-        outside = defaultdict(lambda: [ZERO, ZERO])
-        if first > period.start:
-            _add(outside, _line_totals(company, period.pk, period.start, first - day))
-        if last < period.end:
-            _add(outside, _line_totals(company, period.pk, last + day, period.end))
-        for account_id, (debit, credit) in outside.items():
-            totals[account_id][0] -= debit
-            totals[account_id][1] -= credit
+    for first, last in partial:
+        _add(totals, DayBalance.objects.filter(company=company, date__gte=first, date__lte=last)
+             .values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
+             .order_by())
     return totals
 
 

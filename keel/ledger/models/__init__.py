@@ -8,6 +8,7 @@ from keel.ledger.models.books import (
     AccountGroup,
     Balance,
     CostCentre,
+    DayBalance,
     Entry,
     FiscalYear,
     Journal,
@@ -19,6 +20,6 @@ from keel.ledger.models.budgets import *  # noqa: F403
 from keel.ledger.models.taxes import *  # noqa: F403
 
 __all__ = [
-    "AMOUNT", "RATE", "Account", "AccountGroup", "Balance", "CostCentre", "Entry", "FiscalYear", "Journal",
+    "AMOUNT", "RATE", "Account", "AccountGroup", "Balance", "CostCentre", "DayBalance", "Entry", "FiscalYear", "Journal",
     "Line", "Period", "TaxCode",
 ]

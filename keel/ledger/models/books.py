@@ -377,3 +377,27 @@ class Balance(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.period_id}/{self.currency_id}: D{self.debit} C{self.credit}"
+
+
+class DayBalance(CompanyOwned):
+    """Totals of posted lines per account and day, in the company's currency (kept by
+    posting). A report range that starts or ends inside a month adds up these days instead
+    of that month's lines, so any range costs about the same as whole months."""
+
+    view_permission = "ledger.view"
+
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+", db_index=False)
+    date = models.DateField()
+    debit = models.DecimalField(default=0, **AMOUNT)
+    credit = models.DecimalField(default=0, **AMOUNT)
+    line_count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Date before account: reports read a company's days in a range.
+            models.UniqueConstraint(fields=["company", "date", "account"], name="ledger_day_balance_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.date}: D{self.debit} C{self.credit}"

@@ -1,9 +1,8 @@
 """What every financial report shares: its validated parameters, its rows, and fast account totals.
 
-Account totals come from the running balances (ledger_balance) through
-`keel.ledger.selectors.movements`: whole months cost one grouped query on the balance
-table, whatever the number of journal lines; only a range that starts or ends inside a
-month reads that month's lines for the partial part. A cost-centre filter reads lines
+Account totals come from the running balances through `keel.ledger.selectors.movements`:
+whole months from ledger_balance, the days of a month the range cuts from
+ledger_daybalance, whatever the number of journal lines. A cost-centre filter reads lines
 (balances are not kept per cost centre), with one grouped query per range.
 """
 

@@ -1,15 +1,17 @@
-"""Running balances per (company, account, period, currency), kept in the posting transaction.
+"""Running balances per (company, account, period, currency), and per (company, account,
+day) in the company's currency, kept in the posting transaction.
 
 Posting aggregates an entry's (or a batch's) lines per key and applies one atomic upsert per
 key, `INSERT ... ON CONFLICT (key) DO UPDATE SET debit = ledger_balance.debit + excluded.debit`,
 in key order: on PostgreSQL concurrent posters on the same accounts queue on the row lock
 and never lose an update, and the fixed order means they cannot deadlock on each other;
 on SQLite writers are serialised by the IMMEDIATE transaction. `verify_balances` recomputes
-the table from the posted lines and lists every difference.
+both tables from the posted lines and lists every difference.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,16 +22,25 @@ from django.db.models import Count
 from keel.core.db_money import MoneySum, decimal_add_sql
 from keel.core.models import Company
 from keel.ledger.choices import EntryStatus
-from keel.ledger.models import Balance, Line
+from keel.ledger.models import Balance, DayBalance, Line
 
 BalanceKey = tuple[int, int, str]  # account_id, period_id, currency
+DayKey = tuple[int, dt.date]  # account_id, date
+
+
+@dataclass
+class Totals:
+    periods: dict[BalanceKey, list]  # [debit, credit, amount_currency, line count]
+    days: dict[DayKey, list]  # [debit, credit, line count]
 ZERO = Decimal(0)
 
 
-def aggregate(lines: Iterable[tuple[int, int, str, Decimal, Decimal, Decimal]]) -> dict[BalanceKey, list]:
-    """(account, period, currency, debit, credit, amount_currency) rows -> totals per key."""
+def aggregate(lines: Iterable[tuple[int, int, str, Decimal, Decimal, Decimal, dt.date]]) -> Totals:
+    """(account, period, currency, debit, credit, amount_currency, date) rows -> totals per
+    balance key and per account and day."""
     totals: dict[BalanceKey, list] = {}
-    for account_id, period_id, currency, debit, credit, amount_currency in lines:
+    days: dict[DayKey, list] = {}
+    for account_id, period_id, currency, debit, credit, amount_currency, day in lines:
         key = (account_id, period_id, currency)
         row = totals.get(key)
         if row is None:
@@ -39,33 +50,55 @@ def aggregate(lines: Iterable[tuple[int, int, str, Decimal, Decimal, Decimal]]) 
             row[1] += credit
             row[2] += amount_currency
             row[3] += 1
-    return totals
+        day_key = (account_id, day)
+        row = days.get(day_key)
+        if row is None:
+            days[day_key] = [debit, credit, 1]
+        else:
+            row[0] += debit
+            row[1] += credit
+            row[2] += 1
+    return Totals(totals, days)
+
+
+def _add(column: str, table: str) -> str:
+    return f"{column} = {decimal_add_sql(connection, f'{table}.{column}', f'excluded.{column}')}"
 
 
 def _upsert_sql() -> str:
-    def add(column: str) -> str:
-        return f"{column} = {decimal_add_sql(connection, f'ledger_balance.{column}', f'excluded.{column}')}"
-
     return (
         "INSERT INTO ledger_balance (company_id, account_id, period_id, currency_id, debit, credit, amount_currency, "
         "line_count) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (company_id, account_id, period_id, currency_id) DO UPDATE SET "
-        f"{add('debit')}, {add('credit')}, {add('amount_currency')}, "
-        "line_count = ledger_balance.line_count + excluded.line_count"
+        f"{_add('debit', 'ledger_balance')}, {_add('credit', 'ledger_balance')}, "
+        f"{_add('amount_currency', 'ledger_balance')}, line_count = ledger_balance.line_count + excluded.line_count"
     )
 
 
-def apply(company_id: int, totals: dict[BalanceKey, list]) -> None:
-    """Add the totals to the balance rows (creating missing ones), in key order."""
-    if not totals:
-        return
+def _day_upsert_sql() -> str:
+    return (
+        "INSERT INTO ledger_daybalance (company_id, date, account_id, debit, credit, line_count) "
+        "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (company_id, date, account_id) DO UPDATE SET "
+        f"{_add('debit', 'ledger_daybalance')}, {_add('credit', 'ledger_daybalance')}, "
+        "line_count = ledger_daybalance.line_count + excluded.line_count"
+    )
+
+
+def apply(company_id: int, totals: Totals) -> None:
+    """Add the totals to the balance and day-balance rows (creating missing ones), each in key
+    order, so that concurrent posters lock rows in the same order."""
     adapt = str if connection.vendor == "sqlite" else (lambda v: v)
-    rows = [
-        (company_id, account_id, period_id, currency, adapt(t[0]), adapt(t[1]), adapt(t[2]), t[3])
-        for (account_id, period_id, currency), t in sorted(totals.items())
-    ]
     with connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(), rows)
+        if totals.periods:
+            cursor.executemany(_upsert_sql(), [
+                (company_id, account_id, period_id, currency, adapt(t[0]), adapt(t[1]), adapt(t[2]), t[3])
+                for (account_id, period_id, currency), t in sorted(totals.periods.items())
+            ])
+        if totals.days:
+            cursor.executemany(_day_upsert_sql(), [
+                (company_id, day, account_id, adapt(t[0]), adapt(t[1]), t[2])
+                for (account_id, day), t in sorted(totals.days.items(), key=lambda item: (item[0][1], item[0][0]))
+            ])
 
 
 @dataclass
@@ -83,10 +116,23 @@ class BalanceDifference:
 
 
 @dataclass
+class DayBalanceDifference:
+    account_id: int
+    date: dt.date
+    stored: tuple[Decimal, Decimal, int]
+    recomputed: tuple[Decimal, Decimal, int]
+
+    def __str__(self) -> str:
+        return (f"account {self.account_id} on {self.date}: stored D{self.stored[0]} C{self.stored[1]} "
+                f"({self.stored[2]} lines), lines say D{self.recomputed[0]} C{self.recomputed[1]} "
+                f"({self.recomputed[2]} lines)")
+
+
+@dataclass
 class VerifyReport:
     company_id: int
     keys_checked: int = 0
-    differences: list[BalanceDifference] = field(default_factory=list)
+    differences: list[BalanceDifference | DayBalanceDifference] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -117,4 +163,24 @@ def verify_balances(company: Company | int) -> VerifyReport:
         have, want = stored.get(key, empty), recomputed.get(key, empty)
         if have != want:
             report.differences.append(BalanceDifference(*key, stored=have, recomputed=want))
+    _verify_days(company_id, report)
     return report
+
+
+def _verify_days(company_id: int, report: VerifyReport) -> None:
+    # Posted lines are the ones with a period (a draft's lines have none): no join.
+    recomputed = {
+        (r["account_id"], r["date"]): (r["d"] or ZERO, r["c"] or ZERO, r["n"])
+        for r in Line.objects.filter(company_id=company_id, period__isnull=False)
+        .values("account_id", "date").annotate(d=MoneySum("debit"), c=MoneySum("credit"), n=Count("id")).order_by()
+    }
+    stored = {
+        (b.account_id, b.date): (b.debit, b.credit, b.line_count)
+        for b in DayBalance.objects.filter(company_id=company_id)
+    }
+    empty = (ZERO, ZERO, 0)
+    for key in sorted(set(recomputed) | set(stored)):
+        report.keys_checked += 1
+        have, want = stored.get(key, empty), recomputed.get(key, empty)
+        if have != want:
+            report.differences.append(DayBalanceDifference(*key, stored=have, recomputed=want))

@@ -545,7 +545,7 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
             insert_rows("ledger_entry", _ENTRY_COLUMNS, entry_rows)
         _mark_posted([e.id for e in drafts])
         balances.apply(company.pk, balances.aggregate(
-            (line.account_id, entry.period.id, line.currency, line.debit, line.credit, line.amount_currency)
+            (line.account_id, entry.period.id, line.currency, line.debit, line.credit, line.amount_currency, entry.date)
             for entry in entries for line in entry.lines
         ))
         if not record_each:

@@ -94,3 +94,16 @@ def test_verify_reports_a_tampered_balance_and_exits_non_zero(books, capsys):
         call_command("ledger", "verify", "--company", "acme")
     assert exc.value.returncode == 1
     assert "differ" in capsys.readouterr().out
+
+
+def test_verify_reports_a_tampered_day_balance(books, capsys):
+    from keel.ledger.models import DayBalance
+
+    post_sale(books, amount="120.00", day=DAY)
+    day = DayBalance.objects.for_company(books).get(account__code="4000", date=DAY)
+    assert (day.debit, day.credit, day.line_count) == (0, Decimal("120.00"), 1)
+    DayBalance.objects.filter(pk=day.pk).update(credit=Decimal("99"))
+    with pytest.raises(CommandError):
+        call_command("ledger", "verify", "--company", "acme")
+    out = capsys.readouterr().out
+    assert f"on {DAY}: stored D0" in out and "C99" in out and "lines say" in out

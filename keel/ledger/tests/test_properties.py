@@ -58,8 +58,8 @@ def test_postings_and_reversals_keep_the_books_balanced_and_the_balances_true(bo
 @given(entries=st.lists(postings, min_size=1, max_size=10), drafts=st.lists(postings, max_size=3),
        window=st.tuples(days, days))
 def test_any_date_range_moves_as_the_posted_lines_inside_it(books, entries, drafts, window):
-    """Whole months come from the balances, cut months from lines inside the range or from the
-    month's balance less the lines outside it; either way the sums are the posted lines'."""
+    """Whole months come from the period balances, the days of cut months from the day
+    balances; either way the sums are those of the posted lines (drafts never count)."""
     from collections import defaultdict
 
     from keel.ledger.models import Line
