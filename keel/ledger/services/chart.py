@@ -149,16 +149,23 @@ def update_account(
         changes["description"] = description[:2000]
     if cash_flow is not None:
         changes["cash_flow"] = _check_cash_flow(cash_flow)
-    changed = {k: v for k, v in changes.items() if getattr(account, k) != v}
-    if changed:
-        with transaction.atomic():
-            Account.objects.filter(pk=account.pk).update(**changed)
-            for key, value in changed.items():
-                setattr(account, key, value)
+    with transaction.atomic():
+        changed = _save_changes(account, changes)
+        if changed:
             record(company=account.company, actor=actor, verb=ACCOUNT_CHANGED.name, subject=account,
-                   data={"action": "updated", "code": account.code,
-                         "fields": sorted(changed)})
+                   data={"action": "updated", "code": account.code, "fields": sorted(changed)})
     return account
+
+
+def _save_changes(instance, changes: dict) -> dict:
+    """Write the fields of `changes` that differ from `instance`, on its row and on it;
+    answers those fields (empty: nothing to record)."""
+    changed = {key: value for key, value in changes.items() if getattr(instance, key) != value}
+    if changed:
+        type(instance).objects.filter(pk=instance.pk).update(**changed)
+        for key, value in changed.items():
+            setattr(instance, key, value)
+    return changed
 
 
 def delete_account(*, actor, account: Account, check_permission: bool = True) -> None:
@@ -194,12 +201,9 @@ def update_account_group(
         changes["name"] = name
     if cash_flow is not None:
         changes["cash_flow"] = _check_cash_flow(cash_flow, code="account_group.invalid_cash_flow")
-    changed = {k: v for k, v in changes.items() if getattr(group, k) != v}
-    if changed:
-        with transaction.atomic():
-            AccountGroup.objects.filter(pk=group.pk).update(**changed)
-            for key, value in changed.items():
-                setattr(group, key, value)
+    with transaction.atomic():
+        changed = _save_changes(group, changes)
+        if changed:
             record(company=group.company, actor=actor, verb=ACCOUNT_GROUP_CHANGED.name, subject=group,
                    data={"action": "updated", "code": group.code, "fields": sorted(changed),
                          "cash_flow": group.cash_flow})

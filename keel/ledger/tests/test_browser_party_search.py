@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from keel.core.services.parties import create_party
-from keel.core.tests.factories import DEFAULT_PASSWORD, member
+from keel.core.tests.factories import member
 from keel.ledger.models import Account, Entry, Journal, Line
 from keel.ledger.tests.factories import set_up_books
+from keel.web.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,7 @@ def test_a_party_is_searched_and_picked_with_the_keyboard(transactional_db, live
     journal = Journal.objects.get(company=company, code="SAL")
     page, base = browser_page, live_server.url
 
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", accountant.username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/**")
+    log_in(page, base, accountant)
 
     page.goto(f"{base}/ledger/entries/new/")
     page.select_option("#id_journal", str(journal.pk))

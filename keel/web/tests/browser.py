@@ -14,6 +14,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
+
+def log_in(page, base: str, user, *, landing: str = "/**") -> None:
+    """Log `user` (made by keel.core.tests.factories, with its default password) in on the
+    login page and wait for the page the login leads to."""
+    from keel.core.tests.factories import DEFAULT_PASSWORD
+
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{landing}")
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
     if not CHROMIUM.exists():

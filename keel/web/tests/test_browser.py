@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from keel.core.models import Activity, Party
-from keel.core.tests.factories import DEFAULT_PASSWORD, member
+from keel.core.tests.factories import member
+from keel.web.tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,11 +18,7 @@ def test_log_in_switch_company_create_a_party_and_see_it_everywhere(transactiona
     page = browser_page
     base = live_server.url
 
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", DEFAULT_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, owner, landing="/")
     assert "Dashboard" in page.inner_text("h1")
     assert page.input_value("#company-switcher") == str(company.pk)
 
