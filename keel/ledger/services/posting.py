@@ -370,11 +370,17 @@ class _Validator:
                                          index=index).pk
         tax_code_id = None
         if raw.tax_code is not None:
-            tax_code_id = self._owned(raw.tax_code, by_id=self.tax_codes, by_code=self.tax_codes_by_code, model=TaxCode,
-                                      label="tax_code", field_name=(position, "tax_code"), index=index).pk
+            tax_code = self._owned(raw.tax_code, by_id=self.tax_codes, by_code=self.tax_codes_by_code, model=TaxCode,
+                                   label="tax_code", field_name=(position, "tax_code"), index=index)
+            tax_code_id = tax_code.pk
         tax_role = raw.tax_role or ""
         if tax_role and tax_role not in _TAX_ROLES:
             raise _refuse(f"'{tax_role}' is not a tax role.", "line.invalid_tax_role", (position, "tax_role"), index)
+        if tax_code_id is not None and tax_role == TaxRole.TAX and tax_code.is_group:
+            # The return reads a group's taxes from its components' lines: a tax line on the
+            # group itself would be in no box.
+            raise _refuse(f"{tax_code.code} is a tax group: post each component's tax with the component's code.",
+                          "line.tax_group_on_tax_line", (position, "tax_code"), index)
         if raw.due_date is not None and (not isinstance(raw.due_date, dt.date) or isinstance(raw.due_date, dt.datetime)):
             raise _refuse(f"'{raw.due_date}' is not a date.", "line.invalid_due_date", (position, "due_date"), index)
         label = raw.label or ""

@@ -341,3 +341,21 @@ def test_the_api_creates_changes_and_computes_with_a_group(books, owner):
                  "tax_code.group_contains_itself")
     assert not TaxCode.objects.filter(company=books, code="MIX").exists()
     assert not Entry.objects.filter(company=books).exists() and not Line.objects.filter(company=books).exists()
+
+
+def test_a_tax_line_posted_by_hand_on_a_group_code_is_refused(books):
+    """The return reads a group's taxes from its components' lines; a tax line on the group
+    itself would be in no box, so posting refuses it and writes nothing."""
+    from keel.ledger.services import LineInput
+
+    canada(books)
+    before = Entry.objects.for_company(books).count()
+    with pytest.raises(ValidationFailed) as refusal:
+        post_entry(actor=None, company=books, journal="SAL", date=MARCH_1, check_permission=False, lines=[
+            LineInput(account="1200", debit=D("114.98")),
+            LineInput(account="4000", credit=D("100.00"), tax_code="GSTQST", tax_role="base"),
+            LineInput(account="2200", credit=D("14.98"), tax_code="GSTQST", tax_role="tax"),
+        ])
+    assert refusal.value.code == "line.tax_group_on_tax_line"
+    assert "lines[2].tax_code" in refusal.value.fields
+    assert Entry.objects.for_company(books).count() == before
