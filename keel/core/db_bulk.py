@@ -97,7 +97,7 @@ def _sqlite_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> Non
         constant, varying = {}, list(range(len(columns)))
     constants = [_sqlite_text(by_column[index][:1])[0] for index in constant]
     per_row = len(varying)
-    chunk = max(1, min(_SQLITE_ROWS_PER_STATEMENT, (_SQLITE_PARAMETERS - len(constants)) // per_row))
+    chunk = max(1, min(len(rows), _SQLITE_ROWS_PER_STATEMENT, (_SQLITE_PARAMETERS - len(constants)) // per_row))
     flat = list(chain.from_iterable(zip(*(_sqlite_text(by_column[index]) for index in varying), strict=True)))
 
     def statement(count: int) -> str:
