@@ -18,7 +18,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
-from keel.ledger.choices import BALANCE_SHEET_TYPES, EntryStatus
+from keel.ledger.choices import BALANCE_SHEET_TYPES
 from keel.ledger.models import Account, Balance, DayBalance, Entry, Journal, Line, Period
 
 ZERO = Decimal(0)
@@ -52,7 +52,7 @@ def list_entries(company: Company) -> QuerySet[Entry]:
 
 def list_lines(company: Company, *, posted_only: bool = True) -> QuerySet[Line]:
     lines = Line.objects.for_company(company)
-    return lines.exclude(entry__status=EntryStatus.DRAFT) if posted_only else lines
+    return lines.posted() if posted_only else lines
 
 
 

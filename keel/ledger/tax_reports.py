@@ -28,7 +28,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
-from keel.ledger.choices import EntryStatus, TaxKind, TaxRole
+from keel.ledger.choices import TaxKind, TaxRole
 from keel.ledger.models import Line, TaxCode, TaxCodeComponent
 
 ZERO = Decimal(0)
@@ -83,7 +83,7 @@ def _taxed_lines(company: Company, date_from: dt.date, date_to: dt.date) -> Quer
     return (Line.objects.for_company(company)
             .filter(date__gte=date_from, date__lte=date_to, tax_code__isnull=False,
                     tax_role__in=[TaxRole.BASE, TaxRole.TAX])
-            .exclude(entry__status=EntryStatus.DRAFT))
+            .posted())
 
 
 def _group_components(company: Company, codes: dict[int, TaxCode]) -> dict[int, list[TaxCode]]:
@@ -126,8 +126,7 @@ def get_tax_return(company: Company, date_from: dt.date, date_to: dt.date) -> Ta
                 box.amount += amount
                 box.parts.append(BoxPart(tax_code, row["tax_role"], amount))
             continue
-        # A plain code; or a group on a tax line (posted by hand: it names no box, so it
-        # shows under the group's own code only).
+        # A plain code (posting refuses a group's code on a tax line).
         figure = per_code.setdefault(tax_code.pk, CodeFigure(tax_code))
         if row["tax_role"] == TaxRole.BASE:
             figure.base += amount

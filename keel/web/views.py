@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import resolve, reverse, reverse_lazy
@@ -17,7 +16,7 @@ from keel.api.tokens import create_token, revoke_token
 from keel.core.access import memberships
 from keel.core.exceptions import KeelError
 from keel.core.middleware import SESSION_KEY
-from keel.core.selectors import search_parties
+from keel.core.selectors import suggest_parties
 from keel.web.decorators import company_page, user_page
 from keel.web.forms import apply_error
 from keel.web.search_select import SEARCH_LIMIT
@@ -108,11 +107,7 @@ def party_search(request):
     """The options of a party search-select: the active company's active parties whose name,
     tax ID or email contains `q`, names starting with it first, at most SEARCH_LIMIT."""
     text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    rows = []
-    if text:
-        starts = Case(When(name__istartswith=text, then=Value(0)), default=Value(1), output_field=IntegerField())
-        rows = list(search_parties(request.company, text).filter(is_active=True)
-                    .order_by(starts, "name", "id").only("pk", "name", "tax_id")[: SEARCH_LIMIT + 1])
+    rows = suggest_parties(request.company, text, limit=SEARCH_LIMIT)
     return render(request, "web/partials/search_select_options.html", {
         "options": [{"value": party.pk, "label": party.name, "detail": party.tax_id} for party in rows[:SEARCH_LIMIT]],
         "query": text, "more": len(rows) > SEARCH_LIMIT,

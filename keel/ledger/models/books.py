@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from keel.core.models import CompanyOwned
+from keel.core.models import CompanyOwned, CompanyQuerySet
 from keel.ledger.choices import (
     UNIQUE_ROLES,
     AccountRole,
@@ -289,6 +289,12 @@ class Entry(CompanyOwned):
         return self.status == EntryStatus.DRAFT
 
 
+class LineQuerySet(CompanyQuerySet):
+    def posted(self) -> LineQuerySet:
+        """Lines of posted (or reversed) entries: the ones with a period; no join."""
+        return self.filter(period__isnull=False)
+
+
 class Line(CompanyOwned):
     """One debit or credit of an entry, in company currency (and optionally a foreign one).
 
@@ -299,6 +305,8 @@ class Line(CompanyOwned):
     """
 
     view_permission = "ledger.view"
+
+    objects = LineQuerySet.as_manager()
 
     # Every index of this table starts with the company: no index on company alone.
     # company, period and currency are not foreign-key constraints on PostgreSQL (a lookup

@@ -17,7 +17,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
-from keel.ledger.choices import AccountType, EntryStatus
+from keel.ledger.choices import AccountType
 from keel.ledger.models import Account, AccountGroup, CostCentre, Line
 from keel.ledger.selectors import movements
 
@@ -128,7 +128,7 @@ def account_totals(company: Company, start: dt.date | None, end: dt.date,
     lines = Line.objects.filter(company=company, cost_centre=cost_centre, date__lte=end)
     if start is not None:
         lines = lines.filter(date__gte=start)
-    rows = (lines.exclude(entry__status=EntryStatus.DRAFT).values("account_id")
+    rows = (lines.posted().values("account_id")
             .annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c").order_by())
     for account_id, debit, credit in rows:
         totals[account_id][0] += debit or ZERO

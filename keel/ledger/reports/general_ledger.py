@@ -20,7 +20,7 @@ from keel.api.pagination import decode_cursor, encode_cursor
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
-from keel.ledger.choices import BALANCE_SHEET_TYPES, EntryStatus
+from keel.ledger.choices import BALANCE_SHEET_TYPES
 from keel.ledger.models import Account, Balance, Line, Period
 from keel.ledger.reports._common import ZERO, ReportRange, money_quantum
 
@@ -53,7 +53,7 @@ def get_account(company: Company, reference) -> Account:
 
 
 def _posted(lines):
-    return lines.exclude(entry__status=EntryStatus.DRAFT)
+    return lines.posted()
 
 
 def _line_sum(lines) -> tuple[Decimal, Decimal]:

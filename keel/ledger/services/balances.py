@@ -21,7 +21,6 @@ from django.db.models import Count
 
 from keel.core.db_money import MoneySum, decimal_add_sql
 from keel.core.models import Company
-from keel.ledger.choices import EntryStatus
 from keel.ledger.models import Balance, DayBalance, Line
 
 BalanceKey = tuple[int, int, str]  # account_id, period_id, currency
@@ -147,7 +146,7 @@ def verify_balances(company: Company | int) -> VerifyReport:
             r["d"] or ZERO, r["c"] or ZERO, r["a"] or ZERO, r["n"]
         )
         for r in Line.objects.filter(company_id=company_id)
-        .exclude(entry__status=EntryStatus.DRAFT)
+        .posted()
         .values("account_id", "period_id", "currency_id")
         .annotate(d=MoneySum("debit"), c=MoneySum("credit"), a=MoneySum("amount_currency"), n=Count("id"))
         .order_by()
@@ -168,10 +167,9 @@ def verify_balances(company: Company | int) -> VerifyReport:
 
 
 def _verify_days(company_id: int, report: VerifyReport) -> None:
-    # Posted lines are the ones with a period (a draft's lines have none): no join.
     recomputed = {
         (r["account_id"], r["date"]): (r["d"] or ZERO, r["c"] or ZERO, r["n"])
-        for r in Line.objects.filter(company_id=company_id, period__isnull=False)
+        for r in Line.objects.filter(company_id=company_id).posted()
         .values("account_id", "date").annotate(d=MoneySum("debit"), c=MoneySum("credit"), n=Count("id")).order_by()
     }
     stored = {

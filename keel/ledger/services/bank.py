@@ -22,7 +22,7 @@ from keel.core.models import Company, Currency
 from keel.core.money import format_amount
 from keel.ledger.bank import FORMATS, StatementError, parse_statement
 from keel.ledger.bank.csv import clean_mapping
-from keel.ledger.choices import AccountRole, EntryStatus, JournalKind
+from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.events import BANK_ACCOUNT_CHANGED, BANK_RULES_CHANGED, BANK_STATEMENT_IMPORTED
 from keel.ledger.models import Account, Journal, Line
 from keel.ledger.models.bank import BankAccount, BankMatchingRules, BankStatement, BankStatementLine
@@ -222,7 +222,7 @@ def ledger_balance(bank_account: BankAccount, on_date) -> Decimal:
     total = (
         Line.objects.for_company(bank_account.company_id)
         .filter(account_id=bank_account.account_id, currency_id=bank_account.currency_id, date__lte=on_date)
-        .exclude(entry__status=EntryStatus.DRAFT)
+        .posted()
         .aggregate(total=MoneySum("amount_currency"))["total"]
     )
     return total or ZERO

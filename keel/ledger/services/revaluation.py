@@ -29,7 +29,7 @@ from keel.core.exceptions import KeelError, NotFound, ValidationFailed
 from keel.core.models import Company, Party
 from keel.core.money import currency_decimals, quantum, round_amount
 from keel.core.services.currencies import get_rate
-from keel.ledger.choices import AccountRole, EntryStatus, JournalKind, RevaluationStatus
+from keel.ledger.choices import AccountRole, JournalKind, RevaluationStatus
 from keel.ledger.events import EXCHANGE_DIFFERENCE_POSTED, REVALUATION_POSTED, REVALUATION_UNDONE
 from keel.ledger.models import Account, Entry, Journal, Line, Period, Revaluation
 from keel.ledger.services._common import require
@@ -104,7 +104,7 @@ def open_foreign_items(company: Company, on_date: dt.date) -> list[dict]:
     base = company.base_currency_id
     lines = (Line.objects.for_company(company)
              .filter(date__lte=on_date, account__role__in=REVALUED_ROLES)
-             .exclude(entry__status=EntryStatus.DRAFT))
+             .posted())
     foreign = (lines.exclude(currency_id=base)
                .values("account_id", "party_id", "currency_id")
                .annotate(amount=MoneySum("amount_currency"), debit=MoneySum("debit"), credit=MoneySum("credit"))

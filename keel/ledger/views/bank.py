@@ -23,7 +23,6 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import PermissionDenied, ValidationFailed
 from keel.core.money import format_money
 from keel.ledger.bank import FORMATS
-from keel.ledger.choices import EntryStatus
 from keel.ledger.forms_bank import (
     BankAccountForm,
     MatchingRulesForm,
@@ -68,7 +67,7 @@ def _ledger_balances(company, accounts) -> dict[int, Decimal]:
     rows = (
         Line.objects.for_company(company)
         .filter(account_id__in=[a.account_id for a in accounts], date__lte=today)
-        .exclude(entry__status=EntryStatus.DRAFT)
+        .posted()
         .values("account_id", "currency_id").order_by().annotate(total=MoneySum("amount_currency"))
     )
     totals = {(row["account_id"], row["currency_id"]): row["total"] or ZERO for row in rows}
