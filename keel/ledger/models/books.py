@@ -231,30 +231,35 @@ class Entry(CompanyOwned):
 
     # Entries are written in bulk: foreign keys that lookups never start from (or that a
     # composite index below covers) get no index of their own. Deleting a user, journal or
-    # period (all rare, and refused while entries point at them) scans instead.
-    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False)
-    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    # period (all rare, and refused while entries point at them) scans instead. On
+    # PostgreSQL the foreign keys are checked once per statement, not per row
+    # (keel.core.db_foreign_keys, migration 0010): db_constraint=False.
+    company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False,
+                                db_constraint=False)
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="entries", db_index=False,
+                                db_constraint=False)
     date = models.DateField()
     # Set when posted (and for drafts whose date has a period); the period the lines count in.
     period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
-                               db_index=False)
+                               db_index=False, db_constraint=False)
     number = models.CharField(max_length=50, blank=True, help_text="Assigned at posting; gapless per journal and year.")
     reference = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=EntryStatus.choices, default=EntryStatus.DRAFT)
     # At most one reversal per entry (constraint below, keyed with the company as every key is).
     reversal_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False,
+        db_constraint=False,
     )
     # The document of another department that caused this entry (generic reference).
     source_type = models.CharField(max_length=100, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", db_index=False)
+                                   related_name="+", db_index=False, db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", db_index=False)
+                                  related_name="+", db_index=False, db_constraint=False)
 
     class Meta:
         ordering = ["date", "id"]
@@ -309,16 +314,16 @@ class Line(CompanyOwned):
     objects = LineQuerySet.as_manager()
 
     # Every index of this table starts with the company: no index on company alone.
-    # company, period and currency are not foreign-key constraints on PostgreSQL (a lookup
-    # per line at commit): the first two copy the entry's, which are; the posting service,
-    # the only writer, checks the currency (see migration 0008).
+    # On PostgreSQL the foreign keys are checked once per statement rather than per line
+    # (keel.core.db_foreign_keys, migration 0010), hence db_constraint=False throughout.
     company = models.ForeignKey("core.Company", on_delete=models.PROTECT, related_name="+", db_index=False,
                                 db_constraint=False)
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines")
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
     position = models.PositiveIntegerField(default=0)
     # Lines are the biggest table: foreign keys covered by a composite index (or rarely
     # searched) get no index of their own, which keeps bulk posting fast.
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines", db_index=False,
+                                db_constraint=False)
     label = models.CharField(max_length=200, blank=True)
     debit = models.DecimalField(default=0, **AMOUNT)
     credit = models.DecimalField(default=0, **AMOUNT)
@@ -327,13 +332,13 @@ class Line(CompanyOwned):
     amount_currency = models.DecimalField(default=0, **AMOUNT)
     rate = models.DecimalField(default=1, **RATE)
     party = models.ForeignKey("core.Party", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                              db_index=False)
+                              db_index=False, db_constraint=False)
     tax_code = models.ForeignKey(TaxCode, on_delete=models.PROTECT, null=True, blank=True, related_name="lines",
-                                 db_index=False)
+                                 db_index=False, db_constraint=False)
     tax_role = models.CharField(max_length=10, choices=TaxRole.choices, blank=True, default="")
     due_date = models.DateField(null=True, blank=True)
     cost_centre = models.ForeignKey(CostCentre, on_delete=models.PROTECT, null=True, blank=True, related_name="lines",
-                                    db_index=False)
+                                    db_index=False, db_constraint=False)
     source_type = models.CharField(max_length=100, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
     date = models.DateField()

@@ -539,15 +539,18 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
             )
             Line.objects.filter(entry_id=entry.id).delete()
         # New entries are inserted already posted (no UPDATE, and its row triggers, per
-        # entry). With the insert guard on, their lines go first: the guard refuses lines of
-        # an entry that exists and is not a draft, and the foreign key from line to entry
-        # is checked at commit. With the guard off (a large SQLite batch) the entries go
-        # first, so SQLite has no pending foreign-key violations to look up children for.
+        # entry), before their lines: PostgreSQL checks the lines' foreign keys when their
+        # statement ends, and its insert guard takes lines of a posted entry that has none
+        # yet. SQLite's row guard refuses any line of a posted entry, so a small SQLite
+        # batch inserts its lines first (their foreign keys are checked at commit); a large
+        # one drops the guard and goes entries first as well, which spares SQLite looking
+        # up children to clear pending foreign-key violations.
         with guard.bulk_line_insert(connection, len(line_rows)) as unguarded:
-            if unguarded:
+            entries_first = unguarded or not sqlite
+            if entries_first:
                 insert_rows("ledger_entry", _ENTRY_COLUMNS, entry_rows)
             insert_rows("ledger_line", _LINE_COLUMNS, line_rows)
-        if not unguarded:
+        if not entries_first:
             insert_rows("ledger_entry", _ENTRY_COLUMNS, entry_rows)
         _mark_posted([e.id for e in drafts])
         balances.apply(company.pk, balances.aggregate(
