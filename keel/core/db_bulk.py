@@ -17,8 +17,12 @@ It runs on the raw connection: call it inside the caller's transaction.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import functools
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from itertools import chain
 
@@ -80,6 +84,13 @@ def _sqlite_text(values: tuple) -> tuple | list:
 
 
 def _sqlite_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    connection.ensure_connection()
+    raw = connection.connection
+    for sql, params in _sqlite_statements(table, columns, rows):
+        raw.execute(sql, params)
+
+
+def _sqlite_statements(table: str, columns: Sequence[str], rows: list[tuple]) -> Iterator[tuple[str, list]]:
     by_column = list(zip(*rows, strict=True))
     constant: dict[int, int] = {}  # column index -> parameter number
     varying: list[int] = []
@@ -99,26 +110,95 @@ def _sqlite_insert(table: str, columns: Sequence[str], rows: list[tuple]) -> Non
     per_row = len(varying)
     chunk = max(1, min(len(rows), _SQLITE_ROWS_PER_STATEMENT, (_SQLITE_PARAMETERS - len(constants)) // per_row))
     flat = list(chain.from_iterable(zip(*(_sqlite_text(by_column[index]) for index in varying), strict=True)))
-
-    def statement(count: int) -> str:
-        tuples = []
-        number = len(constants)
-        for _ in range(count):
-            parts = []
-            for index in range(len(columns)):
-                if index in constant:
-                    parts.append(f"?{constant[index]}")
-                else:
-                    number += 1
-                    parts.append(f"?{number}")
-            tuples.append(f"({', '.join(parts)})")
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(tuples)}"
-
-    connection.ensure_connection()
-    raw = connection.connection
-    full = statement(chunk)
+    layout = (table, tuple(columns), tuple(constant.items()))
     step = chunk * per_row
     for start in range(0, len(flat), step):
         params = constants + flat[start:start + step]
-        count = (len(params) - len(constants)) // per_row
-        raw.execute(full if count == chunk else statement(count), params)
+        yield _sqlite_sql(layout, (len(params) - len(constants)) // per_row), params
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_sql(layout: tuple, count: int) -> str:
+    """`INSERT ... VALUES` for `count` rows; constant columns name their shared parameter."""
+    table, columns, constant_items = layout
+    constant = dict(constant_items)
+    tuples = []
+    number = len(constant)
+    for _ in range(count):
+        parts = []
+        for index in range(len(columns)):
+            if index in constant:
+                parts.append(f"?{constant[index]}")
+            else:
+                number += 1
+                parts.append(f"?{number}")
+        tuples.append(f"({', '.join(parts)})")
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join(tuples)}"
+
+
+@contextlib.contextmanager
+def background_inserts() -> Iterator[Callable[[str, Sequence[str], list[tuple]], None]]:
+    """Yield an `insert(table, columns, rows)` whose statements run while the caller goes on.
+
+    sqlite3 lets go of the GIL while SQLite runs a statement, so on SQLite the statements
+    run in order on a helper thread, on the caller's own connection and transaction, while
+    the caller prepares its next rows (the raw insert of a journal line is about 8 us, the
+    Python that prepares it about as much). Leaving the block waits for every statement and
+    raises the first error (as Django's, e.g. IntegrityError); the caller must not use the
+    connection inside the block. On PostgreSQL, whose server works in its own process as
+    COPY data arrives, `insert` is `insert_rows`.
+    """
+    if connection.vendor != "sqlite":
+        yield insert_rows
+        return
+    connection.ensure_connection()
+    worker = _StatementWorker(connection.connection)
+
+    def insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if rows:
+            with connection.wrap_database_errors:
+                for sql, params in _sqlite_statements(table, columns, rows):
+                    worker.put(sql, params)
+
+    try:
+        yield insert
+    except BaseException:
+        worker.stop()
+        raise
+    with connection.wrap_database_errors:
+        worker.finish()
+
+
+class _StatementWorker:
+    """Runs statements on one helper thread, in the order given; stops at the first error."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.queue: queue.Queue = queue.Queue(maxsize=8)  # statements waiting: bounds the memory held
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="keel-db-bulk", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.raw.execute(*item)
+                except BaseException as exc:  # handed to the caller's thread
+                    self.error = exc
+
+    def put(self, sql: str, params: list) -> None:
+        self._raise()
+        self.queue.put((sql, params))
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def finish(self) -> None:
+        self.stop()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error

@@ -76,3 +76,37 @@ def test_any_rows_round_trip(company, rates, sources):
         ExchangeRate.objects.filter(company=company).delete()
         db_bulk.insert_rows("core_exchangerate", COLUMNS, rows)
     assert _stored(company) == [(r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def test_background_inserts_write_every_chunk_in_order(company):
+    when = _when()
+    chunks = [[(company.pk, "USD", START + dt.timedelta(days=c * 700 + i), Decimal(f"1.{i:04d}"), f"c{c}", when)
+               for i in range(700)] for c in range(5)]
+    with transaction.atomic(), db_bulk.background_inserts() as insert:
+        for chunk in chunks:
+            insert("core_exchangerate", COLUMNS, chunk)
+        insert("core_exchangerate", COLUMNS, [])
+    assert _stored(company) == [(r[1], r[2], r[3], r[4]) for chunk in chunks for r in chunk]
+
+
+def test_a_failed_background_insert_raises_as_djangos_error_and_writes_nothing(company):
+    when = _when()
+    good = [(company.pk, "USD", START + dt.timedelta(days=i), Decimal("1.1"), "", when) for i in range(600)]
+    duplicate = [(company.pk, "USD", START, Decimal("1.2"), "", when)]  # same company, currency and day
+    later = [(company.pk, "GBP", START, Decimal("0.9"), "", when)]
+    with pytest.raises(IntegrityError), transaction.atomic(), db_bulk.background_inserts() as insert:
+        insert("core_exchangerate", COLUMNS, good)
+        insert("core_exchangerate", COLUMNS, duplicate)
+        insert("core_exchangerate", COLUMNS, later)
+    assert _stored(company) == []
+
+
+def test_an_error_of_the_caller_inside_the_block_is_raised_unchanged(company):
+    rows = [(company.pk, "USD", START, Decimal("1.1"), "", _when())]
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), db_bulk.background_inserts() as insert:
+        insert("core_exchangerate", COLUMNS, rows)
+        1 / 0  # noqa: B018
+    assert _stored(company) == []
+    with transaction.atomic(), db_bulk.background_inserts() as insert:  # the connection is usable again
+        insert("core_exchangerate", COLUMNS, rows)
+    assert len(_stored(company)) == 1

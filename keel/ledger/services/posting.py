@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -30,7 +31,8 @@ from django.utils import timezone
 
 from keel.core.activity import Entry as ActivityEntry
 from keel.core.activity import record, record_many
-from keel.core.db_bulk import insert_rows
+from keel.core.bulk import bulk_work
+from keel.core.db_bulk import background_inserts, insert_rows
 from keel.core.exceptions import KeelError
 from keel.core.models import Company, Currency, Party
 from keel.core.money import currency_decimals, quantum, round_amount
@@ -86,6 +88,10 @@ class LineInput:
 
 
 _LINE_FIELDS = {f.name for f in fields(LineInput)}
+# A line with none of these set is a plain company-currency line (the validator's fast path).
+_optional_fields = attrgetter("currency", "amount_currency", "rate", "party", "tax_code", "cost_centre", "due_date",
+                              "tax_role", "source_type", "source_id")
+_PLAIN = (None, None, None, None, None, None, None, "", "", "")
 _TAX_ROLES = frozenset(TaxRole.values)
 
 
@@ -166,6 +172,7 @@ class _Validator:
         self.allow_inactive = allow_inactive
         self.base = company.base_currency_id
         self.base_decimals = currency_decimals(self.base)
+        self.base_quantum = _QUANTA[self.base_decimals]
         self.accounts = {a.pk: a for a in Account.objects.for_company(company)}
         self.accounts_by_code = {a.code: a for a in self.accounts.values()}
         self.journals = {j.pk: j for j in Journal.objects.for_company(company)}
@@ -297,6 +304,22 @@ class _Validator:
     # -- lines and entries ------------------------------------------------------------
 
     def line(self, raw, position: int, day: dt.date, index, for_posting: bool) -> _Line:  # noqa: FBT001 (per line: no keywords)
+        if type(raw) is LineInput and _optional_fields(raw) == _PLAIN:
+            # The common line (an amount in the company's currency on an account met before,
+            # nothing else) is checked here in a few C-level steps; anything this does not
+            # accept outright goes through the full checks below, which name the problem.
+            account, debit, credit, label = raw.account, raw.debit, raw.credit, raw.label
+            kind = type(account)
+            known = self.account_keys.get((account, for_posting)) if kind is str or kind is int else None
+            if known is not None and not known[1] and type(label) is str and len(label) <= 200:
+                q = self.base_quantum
+                if ((debit is ZERO or (type(debit) is Decimal and debit.is_finite() and ZERO <= debit < MAX_AMOUNT
+                                       and debit.quantize(q) == debit))
+                        and (credit is ZERO or (type(credit) is Decimal and credit.is_finite()
+                                                and ZERO <= credit < MAX_AMOUNT and credit.quantize(q) == credit))
+                        and (not debit or not credit) and (debit or credit)):
+                    return _Line(known[0], label, debit, credit, self.base, debit - credit, ONE, None, None, "", None,
+                                 None, "", "")
         if type(raw) is not LineInput and isinstance(raw, dict):
             unknown = set(raw) - _LINE_FIELDS
             if unknown:
@@ -441,6 +464,11 @@ _LINE_COLUMNS = (
 )
 
 
+# Entries whose lines make one insert call on SQLite (about 2,000 lines): small enough that
+# preparing the next chunk overlaps the writing of this one.
+_ENTRIES_PER_INSERT = 500
+
+
 def _allocate_entry_ids(count: int) -> list[int]:
     """Ids for new entries, taken before inserting so lines can refer to them."""
     with connection.cursor() as cursor:
@@ -510,53 +538,62 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
         new = [e for e in entries if e.draft_id is None]
         for entry, entry_id in zip(new, _allocate_entry_ids(len(new)) if new else [], strict=True):
             entry.id = entry_id
-        entry_rows, line_rows, drafts = [], [], []
         # Decimals and dates go as they are: psycopg sends them typed, and on SQLite the
         # adapters Django registers turn them into text (the datetime is adapted here once).
         when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
         company_id = company.pk
         posted = EntryStatus.POSTED.value
+        entry_rows, drafts = [], []
         for entry in entries:
-            day = entry.date.isoformat() if sqlite else entry.date
-            period_id = entry.period.id
             if entry.draft_id is not None:
                 entry.id = entry.draft_id
                 drafts.append(entry)
             else:
                 entry_rows.append((
-                    entry.id, company_id, entry.journal.id, day, period_id, entry.number,
-                    entry.reference, entry.description, posted, entry.reversal_of_id, entry.source_type,
-                    entry.source_id, actor_id, when, when, actor_id,
+                    entry.id, company_id, entry.journal.id, entry.date.isoformat() if sqlite else entry.date,
+                    entry.period.id, entry.number, entry.reference, entry.description, posted, entry.reversal_of_id,
+                    entry.source_type, entry.source_id, actor_id, when, when, actor_id,
                 ))
-            entry_id = entry.id
-            tail = (day, period_id)
-            # A _Line's fields are the columns between position and date, in order.
-            line_rows.extend([(company_id, entry_id, position, *line, *tail) for position, line in enumerate(entry.lines)])
         for entry in drafts:  # a draft keeps its id; its lines are rewritten as validated
             Entry.objects.filter(pk=entry.id, status=EntryStatus.DRAFT).update(
                 journal=entry.journal, date=entry.date, period=entry.period, number=entry.number,
                 reference=entry.reference, description=entry.description, posted_at=now, posted_by_id=actor_id,
             )
             Line.objects.filter(entry_id=entry.id).delete()
+
+        def line_rows(chunk: list[_Entry]) -> list[tuple]:
+            rows: list[tuple] = []
+            for entry in chunk:
+                entry_id, tail = entry.id, (entry.date.isoformat() if sqlite else entry.date, entry.period.id)
+                # A _Line's fields are the columns between position and date, in order.
+                rows.extend([(company_id, entry_id, position, *line, *tail) for position, line in enumerate(entry.lines)])
+            return rows
+
         # New entries are inserted already posted (no UPDATE, and its row triggers, per
         # entry), before their lines: PostgreSQL checks the lines' foreign keys when their
         # statement ends, and its insert guard takes lines of a posted entry that has none
         # yet. SQLite's row guard refuses any line of a posted entry, so a small SQLite
         # batch inserts its lines first (their foreign keys are checked at commit); a large
         # one drops the guard and goes entries first as well, which spares SQLite looking
-        # up children to clear pending foreign-key violations.
-        with guard.bulk_line_insert(connection, len(line_rows)) as unguarded:
+        # up children to clear pending foreign-key violations. SQLite writes each chunk of
+        # lines while the next is prepared; PostgreSQL takes them in one COPY.
+        chunk = _ENTRIES_PER_INSERT if sqlite else len(entries)
+        with guard.bulk_line_insert(connection, sum(len(e.lines) for e in entries)) as unguarded, \
+                background_inserts() as insert:
             entries_first = unguarded or not sqlite
             if entries_first:
-                insert_rows("ledger_entry", _ENTRY_COLUMNS, entry_rows)
-            insert_rows("ledger_line", _LINE_COLUMNS, line_rows)
+                insert("ledger_entry", _ENTRY_COLUMNS, entry_rows)
+            for start in range(0, len(entries), chunk):
+                insert("ledger_line", _LINE_COLUMNS, line_rows(entries[start:start + chunk]))
+            movements = balances.aggregate(  # added up while the last lines are written
+                (line.account_id, entry.period.id, line.currency, line.debit, line.credit, line.amount_currency,
+                 entry.date)
+                for entry in entries for line in entry.lines
+            )
         if not entries_first:
             insert_rows("ledger_entry", _ENTRY_COLUMNS, entry_rows)
         _mark_posted([e.id for e in drafts])
-        balances.apply(company.pk, balances.aggregate(
-            (line.account_id, entry.period.id, line.currency, line.debit, line.credit, line.amount_currency, entry.date)
-            for entry in entries for line in entry.lines
-        ))
+        balances.apply(company.pk, movements)
         if not record_each:
             numbers = sorted(e.number for e in entries)
             record(company=company, actor=actor, verb=ENTRIES_BULK_POSTED.name, subject_type="ledger.entry",
@@ -607,11 +644,12 @@ def check_entries(*, company: Company, entries: Sequence[EntryInput]) -> list[tu
     validator = _Validator(company)
     validator.preload_parties(entries)
     refusals: list[tuple[int, KeelError]] = []
-    for index, entry in enumerate(entries):
-        try:
-            validator.entry(entry, index)
-        except KeelError as exc:
-            refusals.append((index, exc))
+    with bulk_work():
+        for index, entry in enumerate(entries):
+            try:
+                validator.entry(entry, index)
+            except KeelError as exc:
+                refusals.append((index, exc))
     return refusals
 
 
@@ -630,6 +668,12 @@ def post_entries_bulk(
     entry's index in the error's `entry` field.
     """
     require(actor, company, "ledger.post", check_permission=check_permission)
+    with bulk_work():
+        return _post_bulk(actor, company, entries, batch_size=batch_size, record_each=record_each)
+
+
+def _post_bulk(actor, company: Company, entries: Sequence[EntryInput], *, batch_size: int,
+               record_each: bool) -> BulkPostResult:
     validator = _Validator(company)
     validator.preload_parties(entries)
     normalized = [validator.entry(entry, index) for index, entry in enumerate(entries)]

@@ -85,3 +85,34 @@ def test_any_date_range_moves_as_the_posted_lines_inside_it(books, entries, draf
         expected[line.account_id][1] += line.credit
     got = {account: totals for account, totals in movements(books, date_from, date_to).items() if any(totals)}
     assert got == {account: totals for account, totals in expected.items() if any(totals)}
+
+
+odd_amounts = st.one_of(
+    st.just(Decimal(0)), amounts, st.decimals(allow_nan=True, allow_infinity=True),
+    st.decimals(min_value=Decimal("-5"), max_value=Decimal("5"), places=4),
+    st.sampled_from([Decimal("1E+16"), Decimal("-0"), Decimal("9999999999999999.99"), Decimal("0.001")]),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(account=st.sampled_from([*ACCOUNTS, "9999", 10**9]), debit=odd_amounts, credit=odd_amounts,
+       label=st.sampled_from(["", "x" * 200, "x" * 201]), warm=st.booleans())
+def test_the_validators_fast_path_decides_as_the_full_checks_do(books, account, debit, credit, label, warm):
+    """A plain company-currency line is checked by a shortcut; a dict takes the full checks.
+    Both must accept the same lines (with the same result) and refuse the same ones."""
+    from keel.core.exceptions import KeelError
+    from keel.ledger.services.posting import _Validator
+
+    validator = _Validator(books)
+    if warm:  # the shortcut only knows accounts met before
+        validator.line(LineInput(account=account if account in ACCOUNTS else "1200", debit=Decimal(1)), 0,
+                       dt.date(2026, 3, 1), None, True)
+    outcomes = []
+    for raw in (LineInput(account=account, debit=debit, credit=credit, label=label),
+                {"account": account, "debit": debit, "credit": credit, "label": label}):
+        try:
+            outcomes.append(validator.line(raw, 0, dt.date(2026, 3, 1), None, True))
+        except KeelError as exc:
+            outcomes.append((exc.code, exc.message, exc.fields))
+    assert outcomes[0] == outcomes[1]
