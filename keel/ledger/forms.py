@@ -7,12 +7,13 @@ keel.web.forms.submit).
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 
 from keel.core.models import Currency
 from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory, EntryStatus, JournalKind
 from keel.ledger.models import Account, AccountGroup, CostCentre, Journal, TaxCode
 from keel.web.forms import DateInput
-from keel.web.search_select import PartySearchField, RecordLookup, party_lookup
+from keel.web.search_select import PartySearchField, RecordLookup, SearchSelectField, party_lookup
 
 CSV_MAX_BYTES = 20 * 1024 * 1024
 
@@ -126,8 +127,33 @@ class EntryForm(forms.Form):
         self.fields["journal"].choices = [(j.pk, str(j)) for j in Journal.objects.for_company(company).filter(is_active=True)]
 
 
+class AccountSearchField(SearchSelectField):
+    """An account of the active company, found by code or name (ledger:account_search)."""
+
+    default_error_messages = {"invalid_choice": "That account is not in this company's chart: search and choose one."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("search_url", reverse_lazy("ledger:account_search"))
+        kwargs.setdefault("what", "an account")
+        kwargs.setdefault("placeholder", "Code or name")
+        super().__init__(**kwargs)
+
+
+def account_label(account: Account) -> str:
+    return f"{account.code} {account.name}"
+
+
+def account_lookup(company) -> RecordLookup:
+    """The accounts an entry line may name: any of the company's (posting refuses an inactive
+    one with its own message, which a missing choice would hide)."""
+    return RecordLookup(Account.objects.for_company(company).only("pk", "code", "name", "company_id"),
+                        label=account_label)
+
+
 class LineForm(forms.Form):
-    account = forms.TypedChoiceField(choices=(), coerce=int, required=False)
+    # Searched as one types, like the party: a chart may have hundreds of accounts and each
+    # row listing them all made the page heavy.
+    account = AccountSearchField(required=False)
     label = forms.CharField(max_length=200, required=False)
     debit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
     credit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
@@ -153,7 +179,7 @@ class LineForm(forms.Form):
 
     def as_line(self) -> dict:
         data = self.cleaned_data
-        line = {"account": data["account"], "label": data.get("label") or "", "debit": data.get("debit"),
+        line = {"account": data["account"].pk, "label": data.get("label") or "", "debit": data.get("debit"),
                 "credit": data.get("credit")}
         for name in ("party", "tax_code", "cost_centre", "due_date", "amount_currency"):
             if data.get(name) is not None:
@@ -164,11 +190,11 @@ class LineForm(forms.Form):
 
 
 def line_choices(company) -> dict:
-    """The select options of every line row, read once per page; parties are searched (a
-    lookup that reads the parties the rows name, in one query for the formset)."""
+    """The select options of every line row, read once per page; accounts and parties are
+    searched (lookups that read the records the rows name, in one query each for the formset)."""
     blank = [("", "—")]
     return {
-        "account": blank + [(a.pk, f"{a.code} {a.name}") for a in Account.objects.for_company(company).filter(is_active=True)],
+        "account": account_lookup(company),
         "party": party_lookup(company),
         "tax_code": blank + [(t.pk, t.code) for t in TaxCode.objects.for_company(company).filter(is_active=True)],
         "cost_centre": blank + [(c.pk, str(c)) for c in CostCentre.objects.for_company(company).filter(is_active=True)],
@@ -179,15 +205,17 @@ class _BaseLineFormSet(forms.BaseFormSet):
     def __init__(self, *args, choices: dict, **kwargs):
         self.choices = choices
         super().__init__(*args, **kwargs)
-        # The parties the rows name (posted, or of the draft being edited), read in one query.
-        lookup = choices.get("party")
-        if isinstance(lookup, RecordLookup):
+        # The accounts and parties the rows name (posted, or of the draft being edited), read
+        # in one query each.
+        for name, lookup in choices.items():
+            if not isinstance(lookup, RecordLookup):
+                continue
             if self.is_bound:
-                suffix = "-party"
+                suffix = f"-{name}"
                 lookup.prime(value for key, value in self.data.items()
                              if key.startswith(f"{self.prefix}-") and key.endswith(suffix))
             else:
-                lookup.prime(row.get("party") for row in self.initial or [])
+                lookup.prime(row.get(name) for row in self.initial or [])
 
     def get_form_kwargs(self, index):
         return {"choices": self.choices}

@@ -29,6 +29,21 @@ def list_accounts(company: Company, *, active_only: bool = False) -> QuerySet[Ac
     return accounts.filter(is_active=True) if active_only else accounts
 
 
+def suggest_accounts(company: Company, text: str, *, limit: int) -> list[Account]:
+    """At most `limit` + 1 active accounts for a search-as-you-type field: codes starting
+    with `text` first (an accountant types "12"), then names containing it, by code (the
+    extra one tells the caller that more match)."""
+    from django.db.models import Case, IntegerField, Q, Value, When
+
+    term = (text or "").strip()
+    if not term:
+        return []
+    starts = Case(When(code__startswith=term, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(Account.objects.for_company(company).filter(is_active=True)
+                .filter(Q(code__startswith=term) | Q(name__icontains=term))
+                .order_by(starts, "code", "id").only("pk", "code", "name")[: limit + 1])
+
+
 def get_account_by_role(company: Company, role: str) -> Account | None:
     """The company's (first active) account with a role, e.g. 'receivable'."""
     return Account.objects.for_company(company).filter(role=role, is_active=True).order_by("code").first()
@@ -36,6 +51,30 @@ def get_account_by_role(company: Company, role: str) -> Account | None:
 
 def list_journals(company: Company) -> QuerySet[Journal]:
     return Journal.objects.for_company(company)
+
+
+def attach_journal_numbering(company: Company, journals, fiscal_year: int) -> list[Journal]:
+    """Set `posted_count` (entries numbered in `fiscal_year`) and `last_number` on each of a
+    page of journals, read from their gapless counters in one query: counting the entries
+    themselves would read every entry of the company."""
+    from keel.core.models import NumberSequence, SequenceCounter
+    from keel.core.numbering import format_number
+
+    journals = list(journals)
+    sequences = {s.code: s for s in NumberSequence.objects.for_company(company).filter(
+        code__in={j.sequence_code for j in journals})}
+    counters = {
+        (c.sequence_id, c.fiscal_year): c.last_value
+        for c in SequenceCounter.objects.for_company(company).filter(
+            sequence__in=list(sequences.values()), fiscal_year__in=[fiscal_year, 0])
+    }
+    for journal in journals:
+        sequence = sequences.get(journal.sequence_code)
+        year = fiscal_year if sequence is None or sequence.restart_each_fiscal_year else 0
+        last = counters.get((sequence.pk, year), 0) if sequence is not None else 0
+        journal.posted_count = last
+        journal.last_number = format_number(sequence, year, last) if sequence is not None and last else ""
+    return journals
 
 
 def list_periods(company: Company) -> QuerySet[Period]:

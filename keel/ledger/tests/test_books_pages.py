@@ -6,12 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from keel.core.models import Activity, SubmissionCount
 from keel.core.tests.factories import member
 from keel.ledger.choices import EntryStatus, PeriodStatus
 from keel.ledger.models import Account, Entry, FiscalYear, Journal, Line, Period
 from keel.ledger.selectors import trial_balance
+from keel.ledger.services.periods import ensure_fiscal_year
 from keel.ledger.services.posting import LineInput, create_draft_entry
 from keel.ledger.tests.factories import post_sale, set_up_books
 from keel.web.tests.pages import Page, page_tests
@@ -37,6 +39,7 @@ def _account(company, owner):
 (test_page_renders, test_page_needs_permission, test_page_of_other_company_is_404, test_page_needs_login) = page_tests([
     Page("ledger:account_list"),
     Page("ledger:account_list", query="?q=bank&account_type=asset&active=all"),
+    Page("ledger:account_search", query="?q=1"),
     Page("ledger:account_create", denied_role="auditor"),
     Page("ledger:chart_import", denied_role="auditor"),
     Page("ledger:chart_export"),
@@ -266,10 +269,10 @@ def test_opening_a_fiscal_year_and_closing_one_from_the_page(books, web):
     web.post("/ledger/fiscal-years/open/", {"year": "2028"})
     assert FiscalYear.objects.filter(company=books, year=2028).exists()
     assert Period.objects.filter(company=books, fiscal_year__year=2028).count() == 12
-    post_sale(books, day=dt.date(2025, 6, 1))
+    post_sale(books, amount="1234.50", day=dt.date(2025, 6, 1))
     year = FiscalYear.objects.get(company=books, year=2025)
     response = web.post(f"/ledger/fiscal-years/{year.pk}/close/", follow=True)
-    assert b"FY2025 is closed" in response.content
+    assert b"FY2025 is closed: result 1,234.50 EUR moved to retained earnings" in response.content
     year.refresh_from_db()
     assert year.status == PeriodStatus.CLOSED
 
@@ -322,3 +325,18 @@ def test_the_entry_list_shows_each_entry_amount_with_one_query_for_the_page(book
     many = web.get("/ledger/entries/")
     assert [e.total for e in many.context["page_obj"].object_list] == [Decimal("10.00"), Decimal("75.50"),
                                                                       Decimal("120.00")]
+
+
+def test_the_journal_list_shows_this_years_postings_from_the_counters(books, web, django_assert_max_num_queries):
+    today = timezone.localdate()
+    ensure_fiscal_year(company=books, fiscal_year=books.fiscal_year_of(today))
+    for _ in range(3):
+        post_sale(books, day=today)
+    post_sale(books, day=today, journal="GEN")
+    with django_assert_max_num_queries(12):
+        response = web.get("/ledger/journals/")
+    rows = {journal.code: (journal.posted_count, journal.last_number) for journal in response.context["page_obj"]}
+    year = books.fiscal_year_of(today)
+    assert rows["SAL"] == (3, f"SAL/{year}/000003") and rows["GEN"] == (1, f"GEN/{year}/000001")
+    assert rows["PUR"] == (0, "")
+    assert f"Entries posted in FY{year}" in response.content.decode()

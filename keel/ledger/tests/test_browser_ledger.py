@@ -3,12 +3,14 @@ the profit and loss, and drill down from its figure to the general ledger and to
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from keel.core.tests.factories import member
-from keel.ledger.models import Account, Entry, Journal
+from keel.ledger.models import Entry, Journal, Line
 from keel.ledger.tests.factories import set_up_books
-from keel.web.tests.browser import log_in
+from keel.web.tests.browser import log_in, pick
 
 pytestmark = pytest.mark.browser
 
@@ -17,8 +19,6 @@ def test_post_an_entry_and_drill_down_from_the_profit_and_loss_to_it(transaction
                                                                       browser_page):
     set_up_books(company, years=(2026,))
     accountant = member(company, "accountant", username="accountant@acme.test")
-    receivable = Account.objects.get(company=company, code="1200")
-    sales = Account.objects.get(company=company, code="4000")
     journal = Journal.objects.get(company=company, code="SAL")
     page, base = browser_page, live_server.url
 
@@ -28,15 +28,17 @@ def test_post_an_entry_and_drill_down_from_the_profit_and_loss_to_it(transaction
     page.select_option("#id_journal", str(journal.pk))
     page.fill("#id_date", "2026-03-15")
     page.fill("#id_reference", "BROWSER-1")
-    page.select_option("#id_lines-0-account", str(receivable.pk))
+    pick(page, "#id_lines-0-account", "1200")
     page.fill("#id_lines-0-debit", "1234.56")
     page.fill("#id_lines-0-label", "Consulting for Hooli")
-    page.select_option("#id_lines-1-account", str(sales.pk))
+    pick(page, "#id_lines-1-account", "4000")
     page.fill("#id_lines-1-credit", "1234.56")
     page.click("button[name=action][value=post]")
     page.wait_for_url(f"{base}/ledger/entries/*/")
     entry = Entry.objects.get(company=company, reference="BROWSER-1")
     assert entry.status == "posted"
+    assert sorted(Line.objects.filter(entry=entry).values_list("account__code", "debit")) == [
+        ("1200", Decimal("1234.56")), ("4000", Decimal(0))]
     entry_url = page.url
     assert entry.number in page.inner_text("main")
 

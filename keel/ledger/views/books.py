@@ -18,6 +18,7 @@ from django.utils import timezone
 from keel.core import submissions
 from keel.core.access import get_visible, has_permission
 from keel.core.exceptions import KeelError
+from keel.core.money import format_money
 from keel.core.transitions import allowed_targets
 from keel.ledger import selectors
 from keel.ledger.choices import CashFlowCategory, EntryStatus
@@ -36,6 +37,7 @@ from keel.ledger.forms import (
     ReasonForm,
     ReverseForm,
     TrialBalanceForm,
+    account_label,
     line_choices,
 )
 from keel.ledger.models import (
@@ -44,7 +46,6 @@ from keel.ledger.models import (
     CostCentre,
     Entry,
     FiscalYear,
-    Journal,
     Line,
     Period,
 )
@@ -55,6 +56,7 @@ from keel.web.decorators import company_page
 from keel.web.forms import apply_error, run, submit
 from keel.web.links import record_url
 from keel.web.pagination import page_of
+from keel.web.search_select import SEARCH_LIMIT
 
 ACCOUNT_DOC = "ledger.account"
 ACCOUNT_GROUP_DOC = "ledger.accountgroup"
@@ -97,6 +99,20 @@ def account_list(request):
     return render(request, "ledger/books/account_list.html", {
         "filter_form": form, "page_obj": page_of(accounts.order_by("code", "id"), request),
         "can_manage": _can(request, "ledger.manage"),
+    })
+
+
+@company_page("ledger.view", methods=["GET"])
+def account_search(request):
+    """The options of an account search-select: active accounts whose code starts with `q`
+    or whose name contains it, at most SEARCH_LIMIT."""
+    text = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    rows = selectors.suggest_accounts(request.company, text, limit=SEARCH_LIMIT)
+    return render(request, "web/partials/search_select_options.html", {
+        "options": [{"value": a.pk, "label": account_label(a)} for a in rows[:SEARCH_LIMIT]],
+        "query": text, "more": len(rows) > SEARCH_LIMIT,
+        "empty_text": f"No active account matches '{text}'.",
+        "more_text": f"More than {SEARCH_LIMIT} accounts match: type more of the code or name.",
     })
 
 
@@ -286,9 +302,11 @@ def journal_list(request):
         if outcome.ok:
             messages.success(request, f"Journal {outcome.result} was created.")
             return redirect("ledger:journal_list")
-    rows = Journal.objects.for_company(company).annotate(entry_count=Count("entries")).order_by("code")
+    fiscal_year = company.fiscal_year_of(timezone.localdate())
+    page_obj = page_of(selectors.list_journals(company).order_by("code", "id"), request)
+    page_obj.object_list = selectors.attach_journal_numbering(company, page_obj.object_list, fiscal_year)
     return render(request, "ledger/books/journal_list.html", {
-        "journals": rows, "form": form, "can_manage": can_manage,
+        "page_obj": page_obj, "fiscal_year": fiscal_year, "form": form, "can_manage": can_manage,
     })
 
 
@@ -336,7 +354,8 @@ def fiscal_year_close(request, pk: int):
     if outcome.ok:
         result = outcome.result
         entry = f" (entry {result.entry.number})" if result.entry else ""
-        messages.success(request, f"FY{year.year} is closed: result {result.result} {company.base_currency_id} moved "
+        amount = format_money(result.result, company.base_currency_id)
+        messages.success(request, f"FY{year.year} is closed: result {amount} {company.base_currency_id} moved "
                                   f"to retained earnings{entry}.")
     else:
         messages.error(request, outcome.error.message)
@@ -630,6 +649,7 @@ def trial_balance(request):
 
 urlpatterns = [
     path("accounts/", account_list, name="account_list"),
+    path("search/accounts/", account_search, name="account_search"),
     path("accounts/new/", account_create, name="account_create"),
     path("accounts/import/", chart_import, name="chart_import"),
     path("accounts/export/", chart_export, name="chart_export"),

@@ -27,6 +27,15 @@ def log_in(page, base: str, user, *, landing: str = "/**") -> None:
     page.wait_for_url(f"{base}{landing}")
 
 
+def pick(page, box: str, text: str, choice: str | None = None) -> None:
+    """Type `text` into the search-select box `box` (a CSS selector of its text input) and
+    pick the option that reads `choice` (by default the first) with the mouse."""
+    page.locator(box).press_sequentially(text)
+    options = page.locator(f"{box}_options [role=option]")
+    options.first.wait_for(state="visible")
+    (options.filter(has_text=choice).first if choice else options.first).click()
+
+
 @pytest.fixture
 def browser_page(monkeypatch):
     if not CHROMIUM.exists():
