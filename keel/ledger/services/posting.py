@@ -49,7 +49,16 @@ from keel.ledger.events import (
     ENTRY_REVERSED,
 )
 from keel.ledger.exceptions import PostingRefused
-from keel.ledger.models import Account, CostCentre, Entry, Journal, Line, Period, TaxCode
+from keel.ledger.models import (
+    Account,
+    CostCentre,
+    Entry,
+    Journal,
+    Line,
+    Period,
+    TaxCode,
+    TaxCodeComponent,
+)
 from keel.ledger.services import balances
 from keel.ledger.services._common import require
 from keel.ledger.transitions import ENTRY_TRANSITIONS
@@ -140,6 +149,8 @@ class _Entry:
     total: Decimal = ZERO
     reversal_of_id: int | None = None
     draft_id: int | None = None
+    # The tax groups its lines name, with their components as validated (re-checked at writing).
+    tax_groups: dict[int, frozenset[int]] | None = None
     # filled by the writer
     id: int | None = None
     number: str = ""
@@ -182,6 +193,7 @@ class _Validator:
         self.cost_centres_by_code = {c.code: c for c in self.cost_centres.values()}
         self.tax_codes = {t.pk: t for t in TaxCode.objects.for_company(company)}
         self.tax_codes_by_code = {t.code: t for t in self.tax_codes.values()}
+        self.group_components = _group_components(company.pk)
         self.currencies = dict(Currency.objects.filter(is_active=True).values_list("code", "decimals"))
         self.account_keys: dict[tuple, tuple[int, str | None]] = {}
         self.party_company: dict[int, int] = {}
@@ -447,8 +459,25 @@ class _Validator:
                 if total:
                     raise _refuse(f"The {currency} lines do not balance: they sum to {total} {currency}.",
                                   "entry.unbalanced_currency", "lines", index)
-        return _Entry(journal, raw.date, period, raw.reference or "", raw.description or "", raw.source_type or "",
-                      str(raw.source_id or ""), lines, total_debit)
+        entry = _Entry(journal, raw.date, period, raw.reference or "", raw.description or "", raw.source_type or "",
+                       str(raw.source_id or ""), lines, total_debit)
+        if self.group_components:
+            groups = self.group_components
+            named = {line.tax_code_id for line in lines if line.tax_code_id in groups}
+            if named:
+                entry.tax_groups = {group: groups[group] for group in named}
+        return entry
+
+
+def _group_components(company_id: int, group_ids: Iterable[int] | None = None) -> dict[int, frozenset[int]]:
+    """{tax group id: its component ids} of a company (or of some of its groups)."""
+    links = TaxCodeComponent.objects.filter(company_id=company_id)
+    if group_ids is not None:
+        links = links.filter(group_id__in=group_ids)
+    found: dict[int, set[int]] = defaultdict(set)
+    for group_id, component_id in links.values_list("group_id", "component_id"):
+        found[group_id].add(component_id)
+    return {group_id: frozenset(ids) for group_id, ids in found.items()}
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -500,6 +529,29 @@ def _lock_open_periods(company: Company, period_ids: set[int]) -> None:
                                      code=f"period.{status}", field="date")
 
 
+def _lock_tax_groups(company: Company, entries: list[_Entry]) -> None:
+    """Hold the tax groups the lines name (FOR SHARE on PostgreSQL: a change of components
+    waits for this posting, then finds the group in use) and refuse the posting when their
+    components changed since validation: its tax lines were computed for the old ones."""
+    validated: dict[int, frozenset[int]] = {}
+    for entry in entries:
+        if entry.tax_groups:
+            validated.update(entry.tax_groups)
+    if not validated:
+        return
+    ids = sorted(validated)
+    if connection.vendor == "postgresql":  # SQLite: the IMMEDIATE transaction already excludes writers
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {TaxCode._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})"
+                           " FOR SHARE", ids)
+    current = _group_components(company.pk, ids)
+    for group_id in ids:
+        if current.get(group_id, frozenset()) != validated[group_id]:
+            code = TaxCode.objects.filter(pk=group_id).values_list("code", flat=True).first()
+            raise PostingRefused(f"The components of tax group {code} changed while this was being posted: "
+                                 f"compute the taxes again.", code="tax_code.group_changed", field="lines")
+
+
 def _id_ranges(ids: list[int]) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     for value in sorted(ids):
@@ -525,6 +577,7 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
     sqlite = connection.vendor == "sqlite"
     with transaction.atomic():
         _lock_open_periods(company, {e.period.id for e in entries})
+        _lock_tax_groups(company, entries)
         # Numbers: per journal sequence and fiscal year, in date order, one lock per group.
         groups: dict[tuple[str, int], list[_Entry]] = defaultdict(list)
         for entry in entries:

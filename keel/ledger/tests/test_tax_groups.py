@@ -359,3 +359,27 @@ def test_a_tax_line_posted_by_hand_on_a_group_code_is_refused(books):
     assert refusal.value.code == "line.tax_group_on_tax_line"
     assert "lines[2].tax_code" in refusal.value.fields
     assert Entry.objects.for_company(books).count() == before
+
+
+def test_a_group_whose_components_change_while_posting_is_refused_and_nothing_is_written(books, accountant,
+                                                                                        monkeypatch):
+    from keel.ledger.services import posting
+
+    canada(books)
+    create_tax_code(actor=None, company=books, code="PST", name="PST 7 %", rate="7", check_permission=False)
+    group = TaxCode.objects.get(company=books, code="GSTQST")
+    validate = posting._Validator.entry
+
+    def validate_then_change(self, *args, **kwargs):  # another user edits the group right after validation
+        normalized = validate(self, *args, **kwargs)
+        update_tax_code(actor=accountant, tax_code=group, components=["GST", "PST"])
+        return normalized
+
+    monkeypatch.setattr(posting._Validator, "entry", validate_then_change)
+    lines_before = Line.objects.for_company(books).count()
+    with pytest.raises(ValidationFailed) as refused:
+        post_document(books, [DocumentLine(amount="100.00", tax_codes=["GSTQST"])])
+    assert refused.value.code == "tax_code.group_changed"
+    assert "GSTQST" in refused.value.message
+    assert Line.objects.for_company(books).count() == lines_before
+    assert not Entry.objects.for_company(books).exists()
