@@ -77,6 +77,10 @@ class TaxKind(models.TextChoices):
     PURCHASE = "purchase", "Purchase"
 
 
+# The chart role of the account a plain tax code's tax posts to when it names none.
+TAX_ACCOUNT_ROLE = {TaxKind.SALES: AccountRole.TAX_COLLECTED, TaxKind.PURCHASE: AccountRole.TAX_DEDUCTIBLE}
+
+
 class TaxRounding(models.TextChoices):
     """Where tax is rounded: on each line, or once per tax code on the document's total."""
 

@@ -43,6 +43,9 @@ class LineIn(InputSchema):
     rate: AmountIn | None = None
     party: int | None = Field(None, ge=1, le=2**63 - 1, description="The party's id.")
     tax_code: Code | None = None
+    tax_role: Literal["base", "tax"] | None = Field(
+        None, description="With tax_code: the base the tax was computed on, or the tax itself. Empty: tax on "
+                          "the code's tax account, base anywhere else.")
     due_date: ApiDate | None = None
     cost_centre: Code | None = None
 
@@ -85,6 +88,7 @@ class LineOut(Schema):
     rate: str
     party: int | None
     tax_code: str | None
+    tax_role: str
     due_date: dt.date | None
     cost_centre: str | None
 

@@ -40,7 +40,7 @@ from keel.core.numbering import next_numbers
 from keel.core.services.currencies import get_rate
 from keel.core.transitions import apply_transition
 from keel.ledger import guard
-from keel.ledger.choices import EntryStatus, PeriodStatus, TaxRole
+from keel.ledger.choices import TAX_ACCOUNT_ROLE, EntryStatus, PeriodStatus, TaxRole
 from keel.ledger.events import (
     ENTRIES_BULK_POSTED,
     ENTRY_DRAFT_DELETED,
@@ -283,6 +283,16 @@ class _Validator:
             self.account_keys[key] = known
         return known
 
+    def tax_accounts(self, tax_code: TaxCode) -> frozenset[int]:
+        """The accounts a plain code's tax posts to: its own, else the chart's accounts with
+        the tax role of its kind (a group's taxes are its components' lines: none)."""
+        if tax_code.is_group:
+            return frozenset()
+        if tax_code.account_id:
+            return frozenset([tax_code.account_id])
+        role = TAX_ACCOUNT_ROLE.get(tax_code.kind)
+        return frozenset(a.pk for a in self.accounts.values() if role and a.role == role)
+
     # -- amounts ----------------------------------------------------------------------
 
     def amount(self, value, decimals: int, field_name: str, index, *, signed: bool = False) -> Decimal:
@@ -400,17 +410,32 @@ class _Validator:
                 raise _refuse("That party belongs to another company.", "party.other_company", (position, "party"), index)
         cost_centre_id = None
         if raw.cost_centre is not None:
-            cost_centre_id = self._owned(raw.cost_centre, by_id=self.cost_centres, by_code=self.cost_centres_by_code,
-                                         model=CostCentre, label="cost_centre", field_name=(position, "cost_centre"),
-                                         index=index).pk
+            cost_centre = self._owned(raw.cost_centre, by_id=self.cost_centres, by_code=self.cost_centres_by_code,
+                                      model=CostCentre, label="cost_centre", field_name=(position, "cost_centre"),
+                                      index=index)
+            if for_posting and not cost_centre.is_active and not self.allow_inactive:
+                raise _refuse(f"Cost centre {cost_centre.code} is inactive.", "cost_centre.inactive",
+                              (position, "cost_centre"), index)
+            cost_centre_id = cost_centre.pk
         tax_code_id = None
         if raw.tax_code is not None:
             tax_code = self._owned(raw.tax_code, by_id=self.tax_codes, by_code=self.tax_codes_by_code, model=TaxCode,
                                    label="tax_code", field_name=(position, "tax_code"), index=index)
+            if for_posting and not tax_code.is_active and not self.allow_inactive:
+                raise _refuse(f"Tax code {tax_code.code} is inactive.", "tax_code.inactive", (position, "tax_code"),
+                              index)
             tax_code_id = tax_code.pk
         tax_role = raw.tax_role or ""
         if tax_role and tax_role not in _TAX_ROLES:
             raise _refuse(f"'{tax_role}' is not a tax role.", "line.invalid_tax_role", (position, "tax_role"), index)
+        if tax_role and tax_code_id is None:
+            raise _refuse("A line with a tax role names its tax code.", "line.tax_role_without_code",
+                          (position, "tax_code"), index)
+        if tax_code_id is not None and not tax_role:
+            # A line typed by hand (form, API, import) says only its code: on the code's tax
+            # account it is the tax, anywhere else the base it was computed on; the return
+            # counts only lines with a role.
+            tax_role = TaxRole.TAX if account_id in self.tax_accounts(tax_code) else TaxRole.BASE
         if tax_code_id is not None and tax_role == TaxRole.TAX and tax_code.is_group:
             # The return reads a group's taxes from its components' lines: a tax line on the
             # group itself would be in no box.

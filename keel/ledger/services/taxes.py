@@ -37,7 +37,7 @@ from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
-from keel.ledger.choices import AccountRole, TaxKind, TaxRole, TaxRounding
+from keel.ledger.choices import TAX_ACCOUNT_ROLE, TaxKind, TaxRole, TaxRounding
 from keel.ledger.events import TAX_CODE_CHANGED
 from keel.ledger.models import Account, Line, TaxCode, TaxCodeComponent
 from keel.ledger.services._common import require
@@ -63,7 +63,7 @@ DEFAULT_TAX_CODES: dict[str, tuple[str, str, str, bool, str, str]] = {
     "PEX": ("Exempt purchases", TaxKind.PURCHASE, "0", False, "7", ""),
 }
 
-ROLE_OF_KIND = {TaxKind.SALES: AccountRole.TAX_COLLECTED, TaxKind.PURCHASE: AccountRole.TAX_DEDUCTIBLE}
+ROLE_OF_KIND = TAX_ACCOUNT_ROLE
 
 
 # -- tax codes -----------------------------------------------------------------------------
