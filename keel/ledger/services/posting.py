@@ -67,6 +67,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 MAX_AMOUNT = Decimal(10) ** 16  # Decimal(20, 4): sixteen digits before the point
 RATE_QUANTUM = Decimal(1).scaleb(-10)
+MAX_RATE = Decimal(10) ** 10  # Decimal(20, 10)
 _QUANTA = {decimals: quantum(decimals) for decimals in range(11)}
 
 
@@ -382,6 +383,16 @@ class _Validator:
                               (position, "amount_currency"), index)
             if exchange_difference:
                 rate = ONE
+            elif raw.rate in (None, "") and (debit or credit):
+                # Both amounts given (a bank's own conversion): the rate is theirs, not the day's.
+                rate = (debit or credit) / abs(amount_currency)
+                if rate >= MAX_RATE:
+                    raise _refuse("The amounts give a rate that is too large: check both amounts.", "rate.invalid",
+                                  (position, "rate"), index)
+                rate = rate.quantize(RATE_QUANTUM)
+                if not rate:
+                    raise _refuse("The amounts give a zero rate: check the amount in the company's currency.",
+                                  "rate.invalid", (position, "rate"), index)
             elif raw.rate in (None, ""):
                 rate = self.rate(currency, day, (position, "rate"), index)
             else:
@@ -826,9 +837,10 @@ def update_draft_entry(
         locked = _locked_draft(entry)
         company = locked.company
         current_lines = lines
-        if current_lines is None:
-            current_lines = [_line_input(line) for line in Line.objects.filter(entry=locked).order_by("position", "id")]
         new_date = date or locked.date
+        if current_lines is None:
+            saved = list(Line.objects.filter(entry=locked).order_by("position", "id"))
+            current_lines = _follow_day_rates(company, saved, locked.date, new_date)
         normalized = _Validator(company).entry(
             EntryInput(journal if journal is not None else locked.journal_id, new_date, current_lines,
                        locked.reference if reference is None else reference,
@@ -857,6 +869,27 @@ def delete_draft_entry(*, actor, entry: Entry, check_permission: bool = True) ->
                data={"journal_id": locked.journal_id, "date": locked.date})
         Line.objects.filter(entry=locked).delete()
         locked.delete()
+
+
+def _follow_day_rates(company: Company, saved: list[Line], old_date: dt.date, new_date: dt.date) -> list[LineInput]:
+    """A draft's lines for its new date: a foreign line whose rate is the core rate of the old
+    date took it from the rate table, so it takes the new date's (its base is derived again);
+    a rate of its own stays, as a form does when the date changes."""
+    lines = [_line_input(line) for line in saved]
+    if new_date == old_date:
+        return lines
+    day_rates: dict[str, Decimal | None] = {}
+    for line in lines:
+        if line.currency == company.base_currency_id or not line.amount_currency:
+            continue
+        if line.currency not in day_rates:
+            try:
+                day_rates[line.currency] = get_rate(company=company, currency=line.currency, on_date=old_date)
+            except KeelError:
+                day_rates[line.currency] = None
+        if day_rates[line.currency] == line.rate:
+            line.rate, line.debit, line.credit = None, ZERO, ZERO
+    return lines
 
 
 def _line_input(line: Line, *, mirror: bool = False) -> LineInput:
