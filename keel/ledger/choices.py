@@ -93,6 +93,11 @@ class RevaluationStatus(models.TextChoices):
     UNDONE = "undone", "Undone"
 
 
+class SettlementStatus(models.TextChoices):
+    POSTED = "posted", "Posted"
+    UNDONE = "undone", "Undone"
+
+
 class CashFlowCategory(models.TextChoices):
     """Where a balance-sheet account's movements land in the cash-flow statement (indirect method).
 

@@ -34,6 +34,10 @@ REVALUATION_UNDONE = declare("ledger.revaluation_undone", "A period-end revaluat
 EXCHANGE_DIFFERENCE_POSTED = declare(
     "ledger.exchange_difference_posted", "A realized exchange gain or loss was posted on settling a foreign item"
 )
+ITEMS_SETTLED = declare(
+    "ledger.items_settled", "Foreign-currency lines of a receivable or payable were settled, with their realized difference"
+)
+SETTLEMENT_UNDONE = declare("ledger.settlement_undone", "A settlement was undone: its lines are open again")
 BUDGET_CHANGED = declare("ledger.budget_changed", "A budget was created, renamed or deleted, or its lines were changed")
 BUDGET_IMPORTED = declare("ledger.budget_imported", "Budget lines were imported from a CSV file")
 BUDGET_APPROVED = declare("ledger.budget_approved", "A budget was approved: its figures are frozen")

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from keel.ledger.api import bank, books, budgets, reports, taxes
+from keel.ledger.api import bank, books, budgets, reports, settlements, taxes
 
 router = Router()
-for _area in (books, reports, taxes, budgets, bank):
+for _area in (books, reports, taxes, budgets, bank, settlements):
     router.add_router("", _area.router)

@@ -154,7 +154,7 @@ def preview_revaluation(*, company: Company, period_end: dt.date) -> Revaluation
     return preview
 
 
-def _general_journal(company: Company) -> Journal:
+def general_journal_of(company: Company) -> Journal:
     journals = Journal.objects.for_company(company).filter(is_active=True)
     journal = journals.filter(code="GEN").first() or journals.filter(kind=JournalKind.GENERAL).order_by("code").first()
     if journal is None:
@@ -162,7 +162,7 @@ def _general_journal(company: Company) -> Journal:
     return journal
 
 
-def _role_account(company: Company, role: str) -> Account:
+def role_account_of(company: Company, role: str) -> Account:
     account = Account.objects.for_company(company).filter(role=role, is_active=True).first()
     if account is None:
         raise ValidationFailed(f"The chart has no active '{role}' account.", code="exchange.no_account", field="account")
@@ -198,12 +198,12 @@ def post_revaluation(*, actor, company: Company, period_end: dt.date, check_perm
                 currency=row.currency, amount_currency=ZERO, source_type=EXCHANGE_SOURCE, source_id=row.currency,
             ))
         if preview.gain:
-            lines.append(LineInput(account=_role_account(company, AccountRole.EXCHANGE_GAIN).pk, credit=preview.gain,
+            lines.append(LineInput(account=role_account_of(company, AccountRole.EXCHANGE_GAIN).pk, credit=preview.gain,
                                    label="Unrealized exchange gains"))
         if preview.loss:
-            lines.append(LineInput(account=_role_account(company, AccountRole.EXCHANGE_LOSS).pk, debit=preview.loss,
+            lines.append(LineInput(account=role_account_of(company, AccountRole.EXCHANGE_LOSS).pk, debit=preview.loss,
                                    label="Unrealized exchange losses"))
-        journal = _general_journal(company)
+        journal = general_journal_of(company)
         entry = post_entry(
             actor=actor, company=company, journal=journal, date=period_end, lines=lines,
             reference=f"REVAL {period_end.isoformat()}", description=f"Unrealized exchange differences at {period_end}",
@@ -351,10 +351,10 @@ def post_realized_difference(
     if not difference:
         return result
     if difference > 0:
-        counter = LineInput(account=_role_account(company, AccountRole.EXCHANGE_GAIN).pk, credit=difference,
+        counter = LineInput(account=role_account_of(company, AccountRole.EXCHANGE_GAIN).pk, credit=difference,
                             label="Realized exchange gain")
     else:
-        counter = LineInput(account=_role_account(company, AccountRole.EXCHANGE_LOSS).pk, debit=-difference,
+        counter = LineInput(account=role_account_of(company, AccountRole.EXCHANGE_LOSS).pk, debit=-difference,
                             label="Realized exchange loss")
     item_line = LineInput(
         account=found.pk, debit=max(difference, ZERO), credit=max(-difference, ZERO), party=party, currency=code,
@@ -363,7 +363,7 @@ def post_realized_difference(
     )
     with transaction.atomic():
         entry = post_entry(
-            actor=actor, company=company, journal=journal if journal is not None else _general_journal(company),
+            actor=actor, company=company, journal=journal if journal is not None else general_journal_of(company),
             date=date, lines=[item_line, counter], description=f"Realized exchange difference on {settled_foreign} {code}",
             source_type=EXCHANGE_SOURCE, source_id=code, check_permission=False,
         )

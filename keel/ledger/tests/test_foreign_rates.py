@@ -11,7 +11,13 @@ import pytest
 from keel.core.exceptions import ValidationFailed
 from keel.core.services.currencies import set_rate
 from keel.ledger.models import Entry, Line
-from keel.ledger.services.posting import LineInput, create_draft_entry, post_draft_entry, post_entry, update_draft_entry
+from keel.ledger.services.posting import (
+    LineInput,
+    create_draft_entry,
+    post_draft_entry,
+    post_entry,
+    update_draft_entry,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,13 @@ from keel.api.tests.conftest import ApiClient
 from keel.core.exceptions import ValidationFailed
 from keel.ledger.models import Entry, Line, TaxCode
 from keel.ledger.services.chart import create_cost_centre
-from keel.ledger.services.posting import LineInput, create_draft_entry, post_draft_entry, post_entry, reverse_entry
+from keel.ledger.services.posting import (
+    LineInput,
+    create_draft_entry,
+    post_draft_entry,
+    post_entry,
+    reverse_entry,
+)
 from keel.ledger.services.taxes import create_tax_code, set_tax_code_active
 from keel.ledger.tax_reports import get_tax_return
 
