@@ -96,6 +96,8 @@ class ComputeLineIn(InputSchema):
 class ComputeIn(InputSchema):
     lines: Annotated[list[ComputeLineIn], Field(min_length=1, max_length=1000)]
     rounding: Literal["line", "document"] = TaxRounding.LINE.value
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = Field(
+        None, description="The document's currency (its decimals round the taxes); empty: the company's.")
 
 
 class LineTaxOut(Schema):
@@ -272,7 +274,7 @@ def compute_taxes(request: HttpRequest, company_ref: CompanyRef, payload: Comput
     company = company_for(request, company_ref, "tax.view")
     with track(request, company):
         computation = taxes.compute_taxes(
-            company=company, rounding=payload.rounding,
+            company=company, rounding=payload.rounding, currency=payload.currency,
             lines=[taxes.DocumentLine(amount=line.amount, quantity=line.quantity, unit_price=line.unit_price,
                                       tax_codes=line.tax_codes) for line in payload.lines],
         )

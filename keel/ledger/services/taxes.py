@@ -7,7 +7,9 @@ payables, sales, procurement):
     computation.tax_total, computation.gross_total          # 20.00, 120.00
     post_entry(..., lines=tax_line_inputs(computation, accounts="4000", counterpart="1200", party=customer))
 
-Amounts are Decimal in the company's currency. A price-excluded code adds tax to the
+Amounts are Decimal in the document's currency (by default the company's; a document in
+another currency is rounded in that currency's decimals, and tax_line_inputs then posts its
+lines in it at a rate). A price-excluded code adds tax to the
 amount (net -> gross); a price-included code takes it out of the amount (gross -> net).
 Rounding is at one named point, with the currency's decimals (keel.core.money):
 
@@ -35,7 +37,7 @@ from django.db import IntegrityError, transaction
 
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
-from keel.core.models import Company
+from keel.core.models import Company, Currency
 from keel.core.money import currency_decimals, quantum
 from keel.ledger.choices import TAX_ACCOUNT_ROLE, TaxKind, TaxRole, TaxRounding
 from keel.ledger.events import TAX_CODE_CHANGED
@@ -387,6 +389,11 @@ class TaxComputation:
     net_total: Decimal
     tax_total: Decimal
     gross_total: Decimal
+    base_currency: str = ""  # the company's: lines in another currency post at a rate
+
+    @property
+    def is_foreign(self) -> bool:
+        return bool(self.base_currency) and self.currency != self.base_currency
 
 
 def _number(value: Any, field_name: str, *, decimals: int | None, label: str) -> Decimal:
@@ -453,14 +460,18 @@ def _round(value: Decimal, decimals: int) -> Decimal:
 
 def compute_taxes(
     *, company: Company, lines: Sequence[DocumentLine | dict], rounding: str = TaxRounding.LINE,
+    currency: str | None = None,
 ) -> TaxComputation:
-    """Tax a document's lines; see the module's docstring. Refusals name the field."""
+    """Tax a document's lines, in `currency` (default: the company's); see the module's
+    docstring. Refusals name the field."""
     if rounding not in TaxRounding.values:
         raise ValidationFailed(f"'{rounding}' is not a rounding mode ({', '.join(TaxRounding.values)}).",
                                code="tax.invalid_rounding", field="rounding")
     if len(lines) > MAX_LINES:
         raise ValidationFailed(f"A document has at most {MAX_LINES} lines.", code="tax.too_many_lines", field="lines")
-    currency = company.base_currency_id
+    currency = str(currency or company.base_currency_id).strip().upper()
+    if not Currency.objects.filter(code=currency, is_active=True).exists():
+        raise ValidationFailed(f"'{currency}' is not a known currency.", code="currency.unknown", field="currency")
     decimals = currency_decimals(currency)
     parsed = [DocumentLine(**line) if isinstance(line, dict) else line for line in lines]
     codes, groups = _resolve_codes(company, parsed)
@@ -530,7 +541,7 @@ def compute_taxes(
             total.tax += rounded[(position, which)]
         computed.append(line)
     return TaxComputation(
-        currency=currency, rounding=rounding, lines=computed,
+        currency=currency, base_currency=company.base_currency_id, rounding=rounding, lines=computed,
         totals=sorted(totals.values(), key=lambda t: t.tax_code.code),
         net_total=sum((line.net for line in computed), ZERO),
         tax_total=sum((line.tax for line in computed), ZERO),
@@ -546,7 +557,7 @@ def _side(amount: Decimal, kind: str) -> tuple[Decimal, Decimal]:
 
 def tax_line_inputs(
     computation: TaxComputation, *, accounts: Any = None, counterpart: Any = None, party: Any = None,
-    label: str = "", source_type: str = "", source_id: str = "",
+    label: str = "", source_type: str = "", source_id: str = "", rate: Any = None,
 ) -> list[LineInput]:
     """The ledger lines of a taxed document, to post with post_entry.
 
@@ -560,7 +571,12 @@ def tax_line_inputs(
     A ledger line carries one tax code, so a document line naming several codes is refused
     (`tax.several_codes_on_line`): tax it with a group made of them instead. No code is
     looked up or created for it here.
+
+    A document in a foreign currency needs its `rate` (company-currency units per unit):
+    each line carries its foreign amount and its value at that rate, rounded, and the
+    counterpart line takes what the rounding leaves, so the entry balances in both currencies.
     """
+    converted = _conversion(computation, rate, counterpart)
     result: list[LineInput] = []
     kinds = set()
     for line in computation.lines:
@@ -607,4 +623,46 @@ def tax_line_inputs(
                 account=counterpart, debit=-balance if balance < 0 else ZERO, credit=balance if balance > 0 else ZERO,
                 label=label[:200], party=party, source_type=source_type, source_id=source_id,
             ))
-    return result
+    return converted(result) if converted else result
+
+
+def _conversion(computation: TaxComputation, rate: Any, counterpart: Any):
+    """For a foreign document: a function turning its lines (amounts in its currency) into
+    foreign-currency lines with their company-currency values at `rate`; None otherwise."""
+    if not computation.is_foreign:
+        if rate not in (None, ""):
+            raise ValidationFailed("A document in the company's currency takes no rate.", code="tax.rate_not_needed",
+                                   field="rate")
+        return None
+    if rate in (None, ""):
+        raise ValidationFailed(f"A {computation.currency} document needs the rate it posts at "
+                               f"({computation.base_currency} for one {computation.currency}).",
+                               code="rate.not_found", field="rate")
+    value = _number(rate, "rate", decimals=10, label="rate")
+    if value <= 0:
+        raise ValidationFailed("A rate is a positive number.", code="rate.invalid", field="rate")
+    if counterpart is None:
+        raise ValidationFailed("A foreign-currency document needs its counterpart account, which takes the "
+                               "rounding of the conversion.", code="tax.account_missing", field="counterpart")
+    base_decimals = currency_decimals(computation.base_currency)
+
+    def convert(lines: list[LineInput]) -> list[LineInput]:
+        converted: list[LineInput] = []
+        for line in lines:
+            foreign = line.debit - line.credit
+            base = _round(abs(foreign) * value, base_decimals)
+            converted.append(LineInput(
+                account=line.account, debit=base if foreign > 0 else ZERO, credit=base if foreign < 0 else ZERO,
+                label=line.label, currency=computation.currency, amount_currency=foreign, rate=value,
+                party=line.party, tax_code=line.tax_code, tax_role=line.tax_role, source_type=line.source_type,
+                source_id=line.source_id,
+            ))
+        # The counterpart (last) takes the difference the per-line rounding leaves.
+        difference = sum((line.debit - line.credit for line in converted), ZERO)
+        last = converted[-1]
+        if difference:
+            amount = last.debit - last.credit - difference
+            last.debit, last.credit = (amount, ZERO) if amount > 0 else (ZERO, -amount)
+        return converted
+
+    return convert

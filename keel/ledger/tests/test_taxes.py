@@ -319,6 +319,10 @@ def test_the_api_computes_taxes_and_refuses_bad_input(books, owner):
                  "money.too_many_decimals")
     assert_error(api.post("/api/ledger/taxes/compute", {"lines": [{"amount": "abc", "tax_codes": ["S20"]}]}), 400,
                  "money.not_a_number")
+    yen = api.post("/api/ledger/taxes/compute", {"currency": "JPY", "lines": [{"amount": "1001", "tax_codes": ["S20"]}]})
+    assert (yen.json()["currency"], D(yen.json()["tax_total"])) == ("JPY", D(200))
+    assert_error(api.post("/api/ledger/taxes/compute", {"currency": "QQQ", "lines": [{"amount": "1", "tax_codes": ["S20"]}]}),
+                 400, "currency.unknown")
 
 
 def test_the_api_tax_return(books, owner):
@@ -338,3 +342,48 @@ def test_the_api_needs_the_tax_permissions(books, clerk):
     assert auditor.post("/api/ledger/tax-codes", {"code": "Z", "name": "Z", "rate": "1"}).status_code == 403
     assert not TaxCode.objects.filter(company=books, code="Z").exists()
     assert not Entry.objects.filter(company=books).exists()
+
+
+# -- documents in another currency ------------------------------------------------------------
+
+
+def test_a_document_in_another_currency_rounds_in_its_decimals(books):
+    computation = compute_taxes(company=books, currency="jpy",
+                                lines=[DocumentLine(amount="1001", tax_codes=["S20"])])
+    assert (computation.currency, computation.tax_total, computation.gross_total) == ("JPY", Decimal(200), Decimal(1201))
+    with pytest.raises(ValidationFailed) as refused:
+        compute_taxes(company=books, currency="JPY", lines=[DocumentLine(amount="10.5", tax_codes=["S20"])])
+    assert refused.value.code == "money.too_many_decimals"
+    with pytest.raises(ValidationFailed) as unknown:
+        compute_taxes(company=books, currency="XXQ", lines=[DocumentLine(amount="10", tax_codes=["S20"])])
+    assert (unknown.value.code, unknown.value.fields) == ("currency.unknown", {"currency": [unknown.value.message]})
+
+
+def test_a_foreign_document_posts_in_its_currency_at_its_rate_and_balances_in_both(books):
+    computation = compute_taxes(company=books, currency="USD", lines=[
+        DocumentLine(amount="33.33", tax_codes=["S20"]), DocumentLine(amount="33.33", tax_codes=["S20"]),
+        DocumentLine(amount="33.34", tax_codes=["S20"])])
+    lines = tax_line_inputs(computation, accounts="4000", counterpart="1200", rate="0.8333")
+    entry = post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 10), lines=lines,
+                       check_permission=False)
+    posted = list(entry.lines.select_related("account").order_by("position"))
+    assert {line.currency_id for line in posted} == {"USD"}
+    assert sum((line.amount_currency for line in posted), Decimal(0)) == 0
+    assert sum((line.debit for line in posted), Decimal(0)) == sum((line.credit for line in posted), Decimal(0))
+    receivable = next(line for line in posted if line.account.code == "1200")
+    assert receivable.amount_currency == Decimal("120.01")  # 100.00 + 3 x 6.67 tax, rounded per line
+    assert sum(line.credit for line in posted if line.account.code == "4000") == Decimal("83.32")  # 27.77 x 2 + 27.78
+    assert receivable.debit == Decimal("99.99")  # takes the conversion's rounding (100.0083 at the rate)
+    assert get_tax_return(books, dt.date(2026, 3, 1), dt.date(2026, 3, 31)).box("1") == next(
+        line.credit for line in posted if line.tax_role == "tax")
+
+
+def test_a_foreign_document_needs_its_rate_and_a_home_one_takes_none(books):
+    foreign = compute_taxes(company=books, currency="USD", lines=[DocumentLine(amount="10", tax_codes=["S20"])])
+    with pytest.raises(ValidationFailed) as refused:
+        tax_line_inputs(foreign, accounts="4000", counterpart="1200")
+    assert refused.value.code == "rate.not_found"
+    home = compute_taxes(company=books, lines=[DocumentLine(amount="10", tax_codes=["S20"])])
+    with pytest.raises(ValidationFailed) as needless:
+        tax_line_inputs(home, accounts="4000", counterpart="1200", rate="1.1")
+    assert needless.value.code == "tax.rate_not_needed"
