@@ -15,6 +15,7 @@ from keel.ledger.bank.csv import MAPPING_FIELDS
 from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.models import Account, Journal
 from keel.ledger.models.bank import BankAccount
+from keel.web.forms import DateInput
 
 # The CSV mapping's fields as form fields: (key, label, help).
 MAPPING_LABELS = {
@@ -62,6 +63,9 @@ class StatementImportForm(forms.Form):
         help_text="A CSV file has no balances: blank continues the previous statement's closing balance.")
     accept_balance_gap = forms.BooleanField(
         required=False, label="Accept an opening balance that does not continue the previous statement")
+    accept_repeated_lines = forms.BooleanField(
+        required=False, label="Import lines that were imported already (they are new transactions)",
+        help_text="Only when the import refused lines as imported already and you checked they are not.")
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,3 +121,18 @@ class MatchingRulesForm(forms.Form):
     date_window_days = forms.IntegerField(min_value=0, max_value=90, label="Date window (days either side)")
     match_reference = forms.BooleanField(required=False, label="Match on the reference in the entry's reference or label")
     match_party = forms.BooleanField(required=False, label="Match on the counterparty (name or a known IBAN)")
+
+
+class UnreconciledFilterForm(forms.Form):
+    """The unreconciled report's filters: a date range and a search; a bad value is ignored."""
+
+    date_from = forms.DateField(required=False, label="From", widget=DateInput())
+    date_to = forms.DateField(required=False, label="To", widget=DateInput())
+    q = forms.CharField(required=False, max_length=100, label="Search",
+                        help_text="Counterparty, reference, label or party; or an amount.")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise forms.ValidationError("The range ends before it starts.")
+        return data

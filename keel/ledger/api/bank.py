@@ -4,6 +4,7 @@ service, serialise."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from ninja.files import UploadedFile
 from keel.api.auth import actor
 from keel.api.context import CompanyRef, company_for, track
 from keel.api.pagination import Page, PageQuery, paginate
-from keel.api.schemas import FilterSchema, InputSchema, RecordId
+from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.ledger.models.bank import BankAccount, BankStatement
 from keel.ledger.schemas import _money
@@ -58,6 +59,11 @@ class BankAccountIn(InputSchema):
     journal: Annotated[str, SchemaField(min_length=1, max_length=10)] | None = None
 
 
+# One setting of a CSV mapping: a column header, a format, or the rows to skip.
+# (Ranges and lengths are the service's to check, with its messages.)
+CsvSetting = str | int | None
+
+
 class BankAccountPatchIn(InputSchema):
     name: Annotated[str, SchemaField(min_length=1, max_length=100)] | None = None
     account: Annotated[str, SchemaField(min_length=1, max_length=20)] | None = None
@@ -66,6 +72,9 @@ class BankAccountPatchIn(InputSchema):
     currency: Annotated[str, SchemaField(min_length=3, max_length=3)] | None = None
     journal: Annotated[str, SchemaField(min_length=1, max_length=10)] | None = None
     is_active: bool | None = None
+    csv_mapping: Annotated[dict[Annotated[str, SchemaField(max_length=40)], CsvSetting],
+                           SchemaField(max_length=20, description="The CSV column mapping (keel.ledger.bank.csv); "
+                                                                  "{} removes it.")] | None = None
 
 
 class StatementLineOut(Schema):
@@ -128,6 +137,16 @@ class StatementDetailOut(StatementOut):
 
 class StatementFilters(FilterSchema):
     bank_account_id: Annotated[int, SchemaField(ge=1, le=2**63 - 1)] | None = None
+    q: Annotated[str, SchemaField(max_length=100, description="In the statement id or file name, or in a line's "
+                                                               "counterparty, reference, text or transaction id.")] = ""
+
+
+class UnreconciledFilters(FilterSchema):
+    bank_account_id: Annotated[int, SchemaField(ge=1, le=2**63 - 1)] | None = None
+    date_from: ApiDate | None = None
+    date_to: ApiDate | None = None
+    q: Annotated[str, SchemaField(max_length=100, description="In the counterparty, reference, text or label, the "
+                                                               "party; or an amount.")] = ""
 
 
 class ProposalOut(Schema):
@@ -156,6 +175,46 @@ class UnreconciledLedgerLineOut(Schema):
     reference: str
     label: str
     amount: str
+
+
+class UnreconciledStatementLineOut(StatementLineOut):
+    statement_id: int
+    statement: str
+
+    @staticmethod
+    def resolve_statement(obj) -> str:
+        return obj.statement.reference
+
+
+class UnreconciledLedgerLineRowOut(Schema):
+    id: int
+    date: dt.date
+    account: str
+    entry: str
+    reference: str
+    label: str
+    amount: str
+    currency: str
+
+    @staticmethod
+    def resolve_account(obj) -> str:
+        return obj.account.code
+
+    @staticmethod
+    def resolve_entry(obj) -> str:
+        return obj.entry.number
+
+    @staticmethod
+    def resolve_reference(obj) -> str:
+        return obj.entry.reference
+
+    @staticmethod
+    def resolve_amount(obj) -> str:
+        return _money(obj.amount_currency)
+
+    @staticmethod
+    def resolve_currency(obj) -> str:
+        return obj.currency_id
 
 
 class UnreconciledOut(Schema):
@@ -222,6 +281,20 @@ def _decimal(value: str | None, field: str) -> Decimal | None:
     return amount
 
 
+def _mapping(value: str) -> dict | None:
+    """The `mapping` form field: a JSON object, checked by the import like the page's mapping."""
+    if not value.strip():
+        return None
+    try:
+        mapping = json.loads(value)
+    except ValueError:
+        mapping = None
+    if not isinstance(mapping, dict):
+        raise ValidationFailed("The mapping is a JSON object, e.g. {\"date_column\": \"Date\", \"amount_column\": "
+                               "\"Amount\"}.", code="statement.invalid_mapping", field="mapping")
+    return mapping
+
+
 @router.post("/bank-accounts/{bank_account_id}/statements", response={201: StatementOut},
              url_name="ledger_bank_statement_create")
 def import_statement(
@@ -230,8 +303,15 @@ def import_statement(
     format: Annotated[str, Form(max_length=10)] = "",  # noqa: A002 (the API's word)
     opening_balance: Annotated[str, Form(max_length=30)] = "",
     accept_balance_gap: Annotated[bool, Form()] = False,  # noqa: FBT002 (a form field)
+    accept_repeated_lines: Annotated[bool, Form()] = False,  # noqa: FBT002 (a form field)
+    mapping: Annotated[str, Form(max_length=4000)] = "",
 ):
-    """Import a statement (multipart: `file`, `format` camt053|mt940|ofx|csv; CSV uses the saved mapping)."""
+    """Import a statement (multipart: `file`, `format` camt053|mt940|ofx|csv).
+
+    CSV: `mapping` is the column mapping as a JSON object (saved on the bank account for next
+    time); without it the saved one is used. `accept_repeated_lines` imports lines that were
+    imported already (refused otherwise, code statement.repeated_lines).
+    """
     company = company_for(request, company_ref, "ledger.view")
     bank_account = _bank_account(company, bank_account_id)
     with track(request, company):
@@ -242,8 +322,8 @@ def import_statement(
             raise ValidationFailed("The file is larger than 5 MB.", code="statement.too_large", field="file")
         statement = bank_services.import_statement(
             actor=actor(request), bank_account=bank_account, file_format=format, data=file.read(),
-            file_name=file.name or "", opening_balance=_decimal(opening_balance, "opening_balance"),
-            accept_balance_gap=accept_balance_gap,
+            file_name=file.name or "", mapping=_mapping(mapping), opening_balance=_decimal(opening_balance, "opening_balance"),
+            accept_balance_gap=accept_balance_gap, accept_repeated_lines=accept_repeated_lines,
         )
     return Status(201, statement)
 
@@ -255,6 +335,7 @@ def list_statements(request: HttpRequest, company_ref: CompanyRef, filters: Quer
     queryset = BankStatement.objects.for_company(company)
     if filters.bank_account_id:
         queryset = queryset.filter(bank_account_id=filters.bank_account_id)
+    queryset = bank_services.search_statements(queryset, filters.q)
     return paginate(queryset, page, ordering=("-id",))
 
 
@@ -302,18 +383,48 @@ def unreconcile(request: HttpRequest, company_ref: CompanyRef, statement_line_id
     return line
 
 
+def _narrowed(filters: UnreconciledFilters) -> dict:
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        raise ValidationFailed("The range ends before it starts.", code="request.invalid", field="date_to")
+    return {"date_from": filters.date_from, "date_to": filters.date_to, "search": filters.q}
+
+
 @router.get("/bank/unreconciled", response=UnreconciledOut, url_name="ledger_bank_unreconciled")
-def unreconciled(request: HttpRequest, company_ref: CompanyRef, filters: Query[StatementFilters]):
-    """Statement lines not reconciled and bank ledger lines on no statement (first 500 of each)."""
+def unreconciled(request: HttpRequest, company_ref: CompanyRef, filters: Query[UnreconciledFilters]):
+    """Statement lines not reconciled and bank ledger lines on no statement (first 500 of each;
+    the two lists one page at a time: /bank/unreconciled/statement-lines and /ledger-lines)."""
     company = company_for(request, company_ref, "ledger.view")
     bank_account = _bank_account(company, filters.bank_account_id) if filters.bank_account_id else None
+    narrowed = _narrowed(filters)
     ledger_lines = [
         {"id": line.pk, "date": line.date, "account": line.account.code, "entry": line.entry.number,
          "reference": line.entry.reference, "label": line.label, "amount": _money(line.amount_currency)}
-        for line in reconciliation.unreconciled_ledger_lines(company, bank_account)[:500]
+        for line in reconciliation.unreconciled_ledger_lines(company, bank_account, **narrowed)[:500]
     ]
-    return {"statement_lines": list(reconciliation.unreconciled_statement_lines(company, bank_account)[:500]),
+    return {"statement_lines": list(reconciliation.unreconciled_statement_lines(company, bank_account, **narrowed)[:500]),
             "ledger_lines": ledger_lines}
+
+
+@router.get("/bank/unreconciled/statement-lines", response=Page[UnreconciledStatementLineOut],
+            url_name="ledger_bank_unreconciled_statement_lines")
+def unreconciled_statement_lines(request: HttpRequest, company_ref: CompanyRef, filters: Query[UnreconciledFilters],
+                                 page: Query[PageQuery]):
+    """Statement lines not reconciled, oldest first, a page at a time."""
+    company = company_for(request, company_ref, "ledger.view")
+    bank_account = _bank_account(company, filters.bank_account_id) if filters.bank_account_id else None
+    lines = reconciliation.unreconciled_statement_lines(company, bank_account, **_narrowed(filters))
+    return paginate(lines, page, ordering=("date", "id"))
+
+
+@router.get("/bank/unreconciled/ledger-lines", response=Page[UnreconciledLedgerLineRowOut],
+            url_name="ledger_bank_unreconciled_ledger_lines")
+def unreconciled_ledger_lines(request: HttpRequest, company_ref: CompanyRef, filters: Query[UnreconciledFilters],
+                              page: Query[PageQuery]):
+    """Posted bank ledger lines on no statement line, oldest first, a page at a time."""
+    company = company_for(request, company_ref, "ledger.view")
+    bank_account = _bank_account(company, filters.bank_account_id) if filters.bank_account_id else None
+    lines = reconciliation.unreconciled_ledger_lines(company, bank_account, **_narrowed(filters))
+    return paginate(lines, page, ordering=("date", "id"))
 
 
 class MatchingRulesOut(Schema):

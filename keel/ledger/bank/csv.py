@@ -26,12 +26,22 @@ MAPPING_FIELDS = {
     "debit_column": "", "credit_column": "", "decimal_separator": ".", "reference_column": "",
     "counterparty_column": "", "counterparty_iban_column": "", "description_column": "", "transaction_id_column": "",
 }
+MAX_SETTING_LENGTH = 100
 TEXT_COLUMNS = ("reference_column", "counterparty_column", "counterparty_iban_column", "description_column",
                 "transaction_id_column")
 
 
 def clean_mapping(raw: dict) -> dict:
     """The mapping with defaults filled in; raise StatementError naming a missing or bad setting."""
+    unknown = sorted(str(key) for key in raw if key not in MAPPING_FIELDS)
+    if unknown:
+        raise StatementError(f"Unknown CSV mapping settings: {', '.join(unknown)[:200]} (known: "
+                             f"{', '.join(MAPPING_FIELDS)}).")
+    for key, value in raw.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
+            raise StatementError(f"The CSV mapping's '{key}' is a text or a number.")
+        if isinstance(value, str) and len(value) > MAX_SETTING_LENGTH:
+            raise StatementError(f"The CSV mapping's '{key}' has more than {MAX_SETTING_LENGTH} characters.")
     mapping = {key: (raw.get(key) if raw.get(key) not in (None, "") else default) for key, default in MAPPING_FIELDS.items()}
     for key, value in mapping.items():
         if key != "skip_rows":

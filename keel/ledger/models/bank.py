@@ -121,7 +121,11 @@ class BankStatementLine(CompanyOwned):
         constraints = [
             models.UniqueConstraint(fields=["company", "statement", "position"], name="ledger_statement_line_unique"),
         ]
-        indexes = [models.Index(fields=["company", "is_reconciled", "date"], name="ledger_stmt_line_open")]
+        indexes = [
+            models.Index(fields=["company", "is_reconciled", "date"], name="ledger_stmt_line_open"),
+            # The import's check for lines imported already reads the lines on the new ones' days.
+            models.Index(fields=["company", "date"], name="ledger_stmt_line_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.amount} {self.counterparty_name}".strip()

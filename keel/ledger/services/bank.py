@@ -2,16 +2,22 @@
 
 A bank account is kept on one ledger account with the bank role and posts on a bank
 journal. Statements are imported whole or not at all: a malformed file, a file or statement
-id already imported, balances that do not add up, or an opening balance that does not
-continue the previous statement's closing balance (unless the gap is accepted) write nothing.
+id already imported, lines that repeat lines imported already for the bank account (unless
+confirmed), balances that do not add up, or an opening balance that does not continue the
+previous statement's closing balance (unless the gap is accepted) write nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -20,7 +26,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company, Currency
 from keel.core.money import format_amount
-from keel.ledger.bank import FORMATS, StatementError, parse_statement
+from keel.ledger.bank import FORMATS, ParsedLine, StatementError, parse_statement
 from keel.ledger.bank.csv import clean_mapping
 from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.events import BANK_ACCOUNT_CHANGED, BANK_RULES_CHANGED, BANK_STATEMENT_IMPORTED
@@ -31,6 +37,8 @@ from keel.ledger.services._common import require
 ZERO = Decimal(0)
 MAX_FILE_SIZE = 5 * 1024 * 1024
 AMOUNT_LIMIT = Decimal(10) ** 16
+# What banks write where a transaction has no id of its own.
+NO_TRANSACTION_ID = {"NONREF", "NOTPROVIDED", "NONE"}
 
 
 # -- bank accounts ----------------------------------------------------------------------------
@@ -147,9 +155,12 @@ def update_bank_account(*, actor, bank_account: BankAccount, check_permission: b
     """Change name, IBAN, BIC, currency, ledger account or journal (the others keep their value)."""
     company = bank_account.company
     require(actor, company, "bank.manage", check_permission=check_permission)
-    unknown = set(changes) - {"name", "iban", "bic", "currency", "account", "journal"}
+    unknown = set(changes) - {"name", "iban", "bic", "currency", "account", "journal", "csv_mapping"}
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.", code="bank_account.invalid")
+    csv_mapping = changes.pop("csv_mapping", None)
+    if csv_mapping is not None:
+        csv_mapping = validate_csv_mapping(csv_mapping, field="csv_mapping", code="bank_account.invalid_mapping")
     current = {"name": bank_account.name, "iban": bank_account.iban, "bic": bank_account.bic,
                "currency": bank_account.currency_id, "account": bank_account.account, "journal": bank_account.journal}
     merged = {**current, **{k: v for k, v in changes.items() if v is not None}}
@@ -163,15 +174,36 @@ def update_bank_account(*, actor, bank_account: BankAccount, check_permission: b
     with transaction.atomic():
         for key, value in values.items():
             setattr(bank_account, key, value)
+        if csv_mapping is not None:
+            bank_account.csv_mapping = csv_mapping
         try:
             with transaction.atomic():
                 bank_account.save()
         except IntegrityError:
             raise ValidationFailed("Another bank account has that name, IBAN or ledger account.",
                                    code="bank_account.duplicate", field="name")
-        record(company=company, actor=actor, verb=BANK_ACCOUNT_CHANGED.name, subject=bank_account,
-               data={"action": "changed", **{k: str(v) for k, v in changes.items() if v is not None}})
+        data = {"action": "changed", **{k: str(v) for k, v in changes.items() if v is not None}}
+        if csv_mapping is not None:
+            data["csv_mapping"] = csv_mapping
+        record(company=company, actor=actor, verb=BANK_ACCOUNT_CHANGED.name, subject=bank_account, data=data)
     return bank_account
+
+
+def validate_csv_mapping(mapping, *, field: str = "mapping", code: str = "statement.invalid_mapping") -> dict:
+    """A bank account's CSV column mapping with its defaults filled in, or a coded error.
+
+    `{}` removes the mapping. The same `clean_mapping` checks the mapping an import is given
+    (from the import page or the endpoint), so a mapping saved here is one the import takes.
+    """
+    if not isinstance(mapping, dict):
+        raise ValidationFailed("The CSV mapping is an object of settings (date_column, amount_column...).",
+                               code=code, field=field)
+    if not mapping:
+        return {}
+    try:
+        return clean_mapping(mapping)
+    except StatementError as exc:
+        raise ValidationFailed(exc.message, code=code, field=field)
 
 
 def set_bank_account_active(*, actor, bank_account: BankAccount, is_active: bool, check_permission: bool = True) -> BankAccount:
@@ -240,15 +272,128 @@ def _check_amount(value: Decimal, decimals: int, what: str) -> Decimal:
     return value
 
 
+def _transaction_id(value: str) -> str:
+    """The bank's id of a transaction as compared across imports ('' when it gave none)."""
+    value = (value or "").strip()
+    return "" if value.upper() in NO_TRANSACTION_ID else value
+
+
+def _words(value: str) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
+def _content_key(line) -> tuple:
+    """What identifies a movement without the bank's id: day, amount, reference (or text), party."""
+    return (line.date, line.amount, _words(line.reference or line.description), _words(line.counterparty_name))
+
+
+@dataclass(frozen=True)
+class RepeatedLines:
+    """Lines of a new statement that were imported already: how many, and the first of them."""
+
+    count: int
+    position: int  # of the first repeating line in the new statement
+    line: ParsedLine
+    earlier_statement: str
+    earlier_position: int
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    pk: int
+    date: dt.date
+    amount: Decimal
+    reference: str
+    description: str
+    counterparty_name: str
+    transaction_id: str
+    position: int
+    statement: str
+
+
+def find_repeated_lines(bank_account: BankAccount, lines: Sequence[ParsedLine]) -> RepeatedLines | None:
+    """The lines of `lines` that repeat lines imported already for `bank_account`, or None.
+
+    Where both lines carry the bank's transaction id, a repeat has the same id, day and
+    amount (whatever the texts, which differ between exports and formats; the id alone is not
+    trusted, some banks number per day or per file). Where either has none, a repeat has the
+    same day, amount, reference (else text) and counterparty. Each earlier line answers for
+    one new line only, so two equal movements on one day are two. One query: the bank
+    account's lines on the days the statement's lines cover (index ledger_stmt_line_date).
+    """
+    if not lines:
+        return None
+    rows = (
+        BankStatementLine.objects.for_company(bank_account.company_id)
+        .filter(statement__bank_account_id=bank_account.pk, date__gte=min(line.date for line in lines),
+                date__lte=max(line.date for line in lines))
+        .order_by("date", "id")
+        .values_list("pk", "date", "amount", "reference", "description", "counterparty_name", "transaction_id",
+                     "position", "statement__reference")
+    )
+    by_id: dict[tuple, list[_Earlier]] = defaultdict(list)
+    by_content: dict[tuple, list[_Earlier]] = defaultdict(list)
+    for row in rows:
+        earlier = _Earlier(*row)
+        if _transaction_id(earlier.transaction_id):
+            by_id[(_transaction_id(earlier.transaction_id), earlier.date, earlier.amount)].append(earlier)
+        by_content[_content_key(earlier)].append(earlier)
+    if not by_content:
+        return None
+    used: set[int] = set()
+
+    def take(candidates: list[_Earlier], *, without_id: bool) -> _Earlier | None:
+        for earlier in candidates:
+            if earlier.pk not in used and not (without_id and _transaction_id(earlier.transaction_id)):
+                used.add(earlier.pk)
+                return earlier
+        return None
+
+    repeated: dict[int, _Earlier] = {}
+    for position, line in enumerate(lines, 1):  # the bank's ids first: they say most
+        tid = _transaction_id(line.transaction_id)
+        if tid and (earlier := take(by_id.get((tid, line.date, line.amount), []), without_id=False)) is not None:
+            repeated[position] = earlier
+    for position, line in enumerate(lines, 1):
+        if position not in repeated:
+            has_id = bool(_transaction_id(line.transaction_id))
+            if (earlier := take(by_content.get(_content_key(line), []), without_id=has_id)) is not None:
+                repeated[position] = earlier
+    if not repeated:
+        return None
+    first = min(repeated)
+    return RepeatedLines(len(repeated), first, lines[first - 1], repeated[first].statement, repeated[first].position)
+
+
+def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int) -> ValidationFailed:
+    line = repeated.line
+    text = (line.reference or line.description or line.counterparty_name or line.transaction_id).strip()
+    text = f"{text[:57]}..." if len(text) > 60 else text
+    shown = (f"{line.date:%Y-%m-%d} {format_amount(line.amount, decimals)} '{text}', statement "
+             f"{repeated.earlier_statement} line {repeated.earlier_position}")
+    if total == 1:
+        found = f"The statement's one line was imported already ({shown})."
+    else:
+        found = (f"{repeated.count} of these {total} lines {'was' if repeated.count == 1 else 'were'} imported "
+                 f"already (first: {shown}).")
+    return ValidationFailed(
+        f"{found} Import a statement of the new transactions only, or confirm that these are new transactions.",
+        code="statement.repeated_lines", field="file",
+    )
+
+
 def import_statement(
     *, actor, bank_account: BankAccount, file_format: str, data: bytes, file_name: str = "",
     mapping: dict | None = None, opening_balance: Decimal | None = None, accept_balance_gap: bool = False,
-    check_permission: bool = True,
+    accept_repeated_lines: bool = False, check_permission: bool = True,
 ) -> BankStatement:
     """Read a statement file and store it with its lines; refusals write nothing.
 
     CSV: `mapping` (saved on the bank account for next time; the saved one when omitted);
     the opening balance is `opening_balance`, else the previous statement's closing.
+    Lines that repeat lines imported already (`find_repeated_lines`) are refused unless
+    `accept_repeated_lines`. The checks against earlier statements run with the bank account
+    locked, so of two imports of one bank account at once the second sees the first.
     """
     company = bank_account.company
     require(actor, company, "bank.import", check_permission=check_permission)
@@ -291,22 +436,6 @@ def import_statement(
             raise _malformed(f"Transaction {position} is in {line.currency}; the statement is in {currency}.")
         _check_amount(line.amount, decimals, f"Transaction {position}")
     total = sum((line.amount for line in parsed.lines), ZERO)
-    previous = statements.order_by("-date_to", "-id").first()
-    if parsed.opening_balance is None:  # CSV: no balances in the file
-        if opening_balance is not None:
-            opening = Decimal(opening_balance)
-        else:
-            opening = previous.closing_balance if previous is not None else ZERO
-        closing = opening + total
-    else:
-        opening, closing = parsed.opening_balance, parsed.closing_balance
-    _check_amount(opening, decimals, "Opening balance")
-    _check_amount(closing, decimals, "Closing balance")
-    if opening + total != closing:
-        shown = {name: format_amount(value, decimals) for name, value in
-                 (("opening", opening), ("total", total), ("sum", opening + total), ("closing", closing))}
-        raise _malformed(f"The balances do not add up: opening {shown['opening']} plus the transactions "
-                         f"{shown['total']} is {shown['sum']}, but the closing balance is {shown['closing']} {currency}.")
     days = [line.date for line in parsed.lines]
     date_from = parsed.date_from or (min(days) if days else None)
     date_to = parsed.date_to or (max(days) if days else None)
@@ -316,22 +445,45 @@ def import_statement(
         raise _malformed(f"The statement ends ({date_to}) before it starts ({date_from}).")
     if not parsed.statement_id:
         raise _malformed("The statement has no id.")
-    if statements.filter(reference=parsed.statement_id).exists():
-        raise ValidationFailed(f"Statement {parsed.statement_id} of {bank_account.name} was imported already.",
-                               code="statement.duplicate", field="file")
-    gap = ZERO
-    if previous is not None and previous.closing_balance != opening:
-        gap = opening - previous.closing_balance
-        if not accept_balance_gap:
-            raise ValidationFailed(
-                f"The opening balance {format_amount(opening, decimals)} does not continue the closing balance "
-                f"{format_amount(previous.closing_balance, decimals)} of statement {previous.reference} (to "
-                f"{previous.date_to}): difference {format_amount(gap, decimals)} {currency}. Import the "
-                "missing statement first, or accept the gap.",
-                code="statement.balance_gap", field="opening_balance",
-            )
     try:
         with transaction.atomic():
+            # Serialises imports into this bank account (SQLite: its IMMEDIATE write lock), so
+            # the checks against earlier statements below see every one committed before.
+            BankAccount.objects.select_for_update().get(pk=bank_account.pk)
+            if statements.filter(reference=parsed.statement_id).exists():
+                raise ValidationFailed(f"Statement {parsed.statement_id} of {bank_account.name} was imported already.",
+                                       code="statement.duplicate", field="file")
+            previous = statements.order_by("-date_to", "-id").first()
+            if parsed.opening_balance is None:  # CSV: no balances in the file
+                if opening_balance is not None:
+                    opening = Decimal(opening_balance)
+                else:
+                    opening = previous.closing_balance if previous is not None else ZERO
+                closing = opening + total
+            else:
+                opening, closing = parsed.opening_balance, parsed.closing_balance
+            _check_amount(opening, decimals, "Opening balance")
+            _check_amount(closing, decimals, "Closing balance")
+            if opening + total != closing:
+                shown = {name: format_amount(value, decimals) for name, value in
+                         (("opening", opening), ("total", total), ("sum", opening + total), ("closing", closing))}
+                raise _malformed(f"The balances do not add up: opening {shown['opening']} plus the transactions "
+                                 f"{shown['total']} is {shown['sum']}, but the closing balance is {shown['closing']} "
+                                 f"{currency}.")
+            repeated = find_repeated_lines(bank_account, parsed.lines) if previous is not None else None
+            if repeated is not None and not accept_repeated_lines:
+                raise _repeated_refusal(repeated, len(parsed.lines), decimals)
+            gap = ZERO
+            if previous is not None and previous.closing_balance != opening:
+                gap = opening - previous.closing_balance
+                if not accept_balance_gap:
+                    raise ValidationFailed(
+                        f"The opening balance {format_amount(opening, decimals)} does not continue the closing balance "
+                        f"{format_amount(previous.closing_balance, decimals)} of statement {previous.reference} (to "
+                        f"{previous.date_to}): difference {format_amount(gap, decimals)} {currency}. Import the "
+                        "missing statement first, or accept the gap.",
+                        code="statement.balance_gap", field="opening_balance",
+                    )
             statement = BankStatement.objects.create(
                 company=company, bank_account=bank_account, reference=parsed.statement_id, file_format=file_format,
                 file_name=(file_name or "")[:200], file_hash=file_hash, date_from=date_from, date_to=date_to,
@@ -348,15 +500,29 @@ def import_statement(
             if file_format == "csv" and mapping != bank_account.csv_mapping:
                 bank_account.csv_mapping = mapping
                 bank_account.save(update_fields=["csv_mapping"])
+            facts = {"bank_account": bank_account.name, "reference": statement.reference, "format": file_format,
+                     "lines": len(parsed.lines), "opening_balance": opening, "closing_balance": closing,
+                     "balance_gap": gap}
+            if repeated is not None:
+                facts["repeated_lines_accepted"] = repeated.count
             record(company=company, actor=actor, verb=BANK_STATEMENT_IMPORTED.name, subject=statement,
-                   subject_repr=f"{bank_account.name} {statement.reference}",
-                   data={"bank_account": bank_account.name, "reference": statement.reference, "format": file_format,
-                         "lines": len(parsed.lines), "opening_balance": opening, "closing_balance": closing,
-                         "balance_gap": gap})
+                   subject_repr=f"{bank_account.name} {statement.reference}", data=facts)
     except IntegrityError:
         raise ValidationFailed("This statement was imported already (at the same time).", code="statement.duplicate",
                                field="file")
     return statement
+
+
+def search_statements(statements: QuerySet[BankStatement], search: str) -> QuerySet[BankStatement]:
+    """`statements` whose id or file name contains `search`, or one of whose lines has it in its
+    counterparty, reference, text or transaction id (one EXISTS, no rows fetched)."""
+    search = (search or "").strip()
+    if not search:
+        return statements
+    lines = BankStatementLine.objects.filter(
+        Q(counterparty_name__icontains=search) | Q(reference__icontains=search) | Q(description__icontains=search)
+        | Q(transaction_id__icontains=search), company_id=OuterRef("company_id"), statement_id=OuterRef("pk"))
+    return statements.filter(Q(reference__icontains=search) | Q(file_name__icontains=search) | Exists(lines))
 
 
 def get_bank_account(company: Company, bank_account_id) -> BankAccount:

@@ -264,28 +264,71 @@ def statement_summary(statement: BankStatement) -> StatementSummary:
                             counts["total"], counts["done"])
 
 
-def unreconciled_statement_lines(company: Company, bank_account: BankAccount | None = None) -> QuerySet[BankStatementLine]:
+def _amount_searched(search: str) -> list[Decimal]:
+    """A search that reads as an amount ('995', '-12.50', '1,234.50') also finds it, either sign."""
+    text = search.replace(",", "").replace(" ", "")
+    try:
+        amount = Decimal(text)
+    except ArithmeticError:
+        return []
+    if not amount.is_finite() or abs(amount) >= 10**16 or amount.as_tuple().exponent < -4:
+        return []
+    return [amount, -amount] if amount else []
+
+
+def unreconciled_statement_lines(
+    company: Company, bank_account: BankAccount | None = None, *, date_from: dt.date | None = None,
+    date_to: dt.date | None = None, search: str = "",
+) -> QuerySet[BankStatementLine]:
+    """Statement lines not reconciled, optionally of one bank account, in a date range, or
+    whose counterparty, reference, text or transaction id contains `search` (or whose amount it is)."""
     lines = BankStatementLine.objects.for_company(company).filter(is_reconciled=False).select_related(
         "statement", "statement__bank_account")
     if bank_account is not None:
         lines = lines.filter(statement__bank_account=bank_account)
+    if date_from is not None:
+        lines = lines.filter(date__gte=date_from)
+    if date_to is not None:
+        lines = lines.filter(date__lte=date_to)
+    search = (search or "").strip()
+    if search:
+        found = (Q(counterparty_name__icontains=search) | Q(reference__icontains=search)
+                 | Q(description__icontains=search) | Q(transaction_id__icontains=search))
+        if amounts := _amount_searched(search):
+            found |= Q(amount__in=amounts)
+        lines = lines.filter(found)
     return lines.order_by("date", "id")
 
 
-def unreconciled_ledger_lines(company: Company, bank_account: BankAccount | None = None) -> QuerySet[Line]:
-    """Posted bank lines on no statement line (of every bank account, or one)."""
+def unreconciled_ledger_lines(
+    company: Company, bank_account: BankAccount | None = None, *, date_from: dt.date | None = None,
+    date_to: dt.date | None = None, search: str = "",
+) -> QuerySet[Line]:
+    """Posted bank lines on no statement line (of every bank account, or one), optionally in a
+    date range, or whose label, entry reference or description, or party contains `search`
+    (or whose amount it is)."""
     accounts = BankAccount.objects.for_company(company)
     if bank_account is not None:
         accounts = accounts.filter(pk=bank_account.pk)
     matched = BankMatch.objects.filter(company_id=company.pk, line_id=OuterRef("pk"))
-    return (
+    lines = (
         Line.objects.for_company(company)
         .filter(account_id__in=accounts.values("account_id"), entry__status=EntryStatus.POSTED,
                 entry__reversal_of__isnull=True)
         .exclude(Exists(matched))
-        .select_related("entry", "account", "party")
-        .order_by("date", "id")
     )
+    if date_from is not None:
+        lines = lines.filter(date__gte=date_from)
+    if date_to is not None:
+        lines = lines.filter(date__lte=date_to)
+    search = (search or "").strip()
+    if search:
+        found = (Q(label__icontains=search) | Q(entry__reference__icontains=search)
+                 | Q(entry__description__icontains=search) | Q(party__name__icontains=search))
+        if amounts := _amount_searched(search):
+            found |= Q(amount_currency__in=amounts)
+        lines = lines.filter(found)
+    return lines.select_related("entry", "account", "party").order_by("date", "id")
 
 
 def get_statement_line(company: Company, statement_line_id) -> BankStatementLine:

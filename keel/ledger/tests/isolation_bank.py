@@ -18,6 +18,8 @@ ISOLATION = {
     ("POST", "/api/ledger/bank-statement-lines/{statement_line_id}/reconcile"): ById({"write_off_account": "6800"}),
     ("POST", "/api/ledger/bank-statement-lines/{statement_line_id}/unreconcile"): ById(),
     ("GET", "/api/ledger/bank/unreconciled"): ByHeader(),
+    ("GET", "/api/ledger/bank/unreconciled/statement-lines"): ByHeader(),
+    ("GET", "/api/ledger/bank/unreconciled/ledger-lines"): ByHeader(),
     ("GET", "/api/ledger/bank/matching-rules"): ByHeader(),
     ("PUT", "/api/ledger/bank/matching-rules"): ByHeader({"require_equal_amount": True, "date_window_days": 1,
                                                           "match_reference": True, "match_party": True}),

@@ -28,6 +28,7 @@ from keel.ledger.forms_bank import (
     MatchingRulesForm,
     ReconcileForm,
     StatementImportForm,
+    UnreconciledFilterForm,
     mapping_initial,
 )
 from keel.ledger.models import Account, Line
@@ -47,6 +48,7 @@ RECONCILIATION_DOCUMENT = "ledger.bankreconciliation"
 # Ledger lines offered for a split: this many days around the statement line, at most this many.
 SPLIT_WINDOW_DAYS = 31
 SPLIT_CANDIDATES = 15
+STATEMENT_PAGE_SIZE = 100
 ZERO = Decimal(0)
 
 
@@ -221,7 +223,7 @@ def bank_statement_import(request):
             actor=request.user, bank_account=bank_account, file_format=data["file_format"], data=upload.read(),
             file_name=upload.name or "", mapping=form.mapping() if is_csv else None,
             opening_balance=data["opening_balance"] if is_csv else None,
-            accept_balance_gap=data["accept_balance_gap"],
+            accept_balance_gap=data["accept_balance_gap"], accept_repeated_lines=data["accept_repeated_lines"],
         )
 
     if request.method == "POST":
@@ -247,8 +249,10 @@ def bank_statement_list(request):
     selected = next((a for a in accounts if str(a.pk) == chosen), None)
     if selected is not None:
         statements = statements.filter(bank_account=selected)
+    query = request.GET.get("q", "").strip()[:100]
+    statements = bank_services.search_statements(statements, query)
     return render(request, "ledger/bank/statement_list.html", {
-        "page_obj": page_of(statements, request), "accounts": accounts, "selected": selected,
+        "page_obj": page_of(statements, request), "accounts": accounts, "selected": selected, "query": query,
         "formats": FORMATS, "can_import": has_permission(request.user, company, "bank.import"),
     })
 
@@ -271,7 +275,7 @@ def _matches_by_line(company, statement_lines) -> dict[int, list[BankMatch]]:
 def bank_statement_detail(request, pk: int):
     statement = _statement(request, pk)
     company = request.company
-    page_obj = page_of(statement.lines.all(), request, size=100)
+    page_obj = page_of(statement.lines.all(), request, size=STATEMENT_PAGE_SIZE)
     lines = list(page_obj.object_list)
     matches = _matches_by_line(company, lines)
     for line in lines:
@@ -281,6 +285,17 @@ def bank_statement_detail(request, pk: int):
         "page_obj": page_obj, "lines": lines, "format_name": FORMATS.get(statement.file_format, statement.file_format),
         "can_reconcile": has_permission(request.user, company, "bank.reconcile"),
     })
+
+
+@company_page("ledger.view", methods=["GET"])
+def bank_statement_line_detail(request, pk: int):
+    """A statement line is shown on its statement's page (on the page of lines that holds it)."""
+    line = get_visible(BankStatementLine.objects.only("pk", "statement_id", "position"), request.user, "ledger.view",
+                       company=request.company, pk=pk)
+    # Positions run 1, 2, 3... in the order the page lists the lines.
+    page = (line.position - 1) // STATEMENT_PAGE_SIZE + 1
+    url = reverse("ledger:bank_statement_detail", kwargs={"pk": line.statement_id})
+    return redirect(f"{url}{f'?page={page}' if page > 1 else ''}#line-{line.pk}")
 
 
 # -- reconciliation ---------------------------------------------------------------------------
@@ -378,8 +393,12 @@ def bank_unreconciled(request):
     accounts = list(BankAccount.objects.for_company(company).select_related("currency"))
     chosen = request.GET.get("bank_account", "")
     selected = next((a for a in accounts if str(a.pk) == chosen), None)
-    statement_lines = reconciliation_services.unreconciled_statement_lines(company, selected)
-    ledger_lines = reconciliation_services.unreconciled_ledger_lines(company, selected)
+    filters = UnreconciledFilterForm(request.GET)
+    filters.is_valid()  # the fields that are valid filter; the form shows what is not
+    values = filters.cleaned_data
+    narrowed = {"date_from": values.get("date_from"), "date_to": values.get("date_to"), "search": values.get("q") or ""}
+    statement_lines = reconciliation_services.unreconciled_statement_lines(company, selected, **narrowed)
+    ledger_lines = reconciliation_services.unreconciled_ledger_lines(company, selected, **narrowed)
     # A total is shown in one currency only: the chosen account's, or the one all accounts share.
     currencies = {a.currency_id: a.currency for a in accounts}
     if selected is not None:
@@ -389,7 +408,8 @@ def bank_unreconciled(request):
     else:
         total_currency = None
     return render(request, "ledger/bank/unreconciled.html", {
-        "accounts": accounts, "selected": selected, "total_currency": total_currency,
+        "accounts": accounts, "selected": selected, "total_currency": total_currency, "filters": filters,
+        "is_narrowed": any(narrowed.values()),
         "page_obj": page_of(statement_lines.select_related("currency"), request),
         "statement_total": statement_lines.aggregate(total=MoneySum("amount"))["total"] or ZERO,
         "ledger_page": Paginator(ledger_lines.select_related("currency"), 50).get_page(request.GET.get("ledger_page")),
@@ -407,6 +427,7 @@ urlpatterns = [
     path("bank/statements/import/", bank_statement_import, name="bank_statement_import"),
     path("bank/statements/<int:pk>/", bank_statement_detail, name="bank_statement_detail"),
     path("bank/statements/<int:pk>/reconcile/", bank_statement_reconcile, name="bank_statement_reconcile"),
+    path("bank/lines/<int:pk>/", bank_statement_line_detail, name="bank_statement_line_detail"),
     path("bank/lines/<int:pk>/reconcile/", bank_line_reconcile, name="bank_line_reconcile"),
     path("bank/lines/<int:pk>/unreconcile/", bank_line_unreconcile, name="bank_line_unreconcile"),
     path("bank/unreconciled/", bank_unreconciled, name="bank_unreconciled"),
@@ -420,3 +441,4 @@ add(NavItem("Bank", "Unreconciled bank items", "ledger:bank_unreconciled", "ledg
 add(NavItem("Bank", "Matching rules", "ledger:bank_matching_rules", "ledger.view", order=18))
 register_record_url("ledger.bankaccount", "ledger:bank_account_detail")
 register_record_url("ledger.bankstatement", "ledger:bank_statement_detail")
+register_record_url("ledger.bankstatementline", "ledger:bank_statement_line_detail")
