@@ -46,6 +46,8 @@ _COMMON = ["task.*", "kpi.view", "attachment.view", "company.view"]
 DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
     "owner": ("Owner", "Owns the company: everything, including memberships", ["*"]),
     "administrator": ("Administrator", "Runs the company's set-up and users", ["*"]),
+    # `ledger.*` does not reach `books.reopen`: reopening a closed period is left to owners
+    # and administrators (`*`).
     "accountant": (
         "Accountant",
         "Keeps the books: ledger, taxes, bank, with read access to billing and payables",

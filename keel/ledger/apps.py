@@ -15,7 +15,10 @@ class LedgerConfig(AppConfig):
                 "ledger.view": "See the chart of accounts, journals, entries and ledger reports",
                 "ledger.post": "Create draft entries, post and reverse entries",
                 "ledger.manage": "Change the chart of accounts, journals, cost centres and fiscal years",
-                "ledger.close": "Close, reopen and lock periods",
+                "ledger.close": "Close and lock periods, close fiscal years",
+                # Outside `ledger.` on purpose: the accountant's `ledger.*` must not match it,
+                # and stored roles keep their patterns (only `*` holders get it).
+                "books.reopen": "Reopen closed periods, with a recorded reason",
                 "budget.manage": "Create, edit, import and delete draft budgets",
                 "budget.approve": "Approve budgets and return approved ones to draft",
                 "tax.view": "See tax codes and tax returns",

@@ -77,6 +77,9 @@ class TaxKind(models.TextChoices):
     PURCHASE = "purchase", "Purchase"
 
 
+# The source of the year-end closing entries (the P&L and cash flow leave them out).
+CLOSING_SOURCE_TYPE = "ledger.fiscal_year"
+
 # The chart role of the account a plain tax code's tax posts to when it names none.
 TAX_ACCOUNT_ROLE = {TaxKind.SALES: AccountRole.TAX_COLLECTED, TaxKind.PURCHASE: AccountRole.TAX_DEDUCTIBLE}
 

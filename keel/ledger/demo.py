@@ -9,7 +9,19 @@ come from a seeded generator: the same run gives the same books, relative to tod
 
 Everything is posted through the posting service in one `post_entries_bulk` call (about
 1,500 lines, well under a second). Idempotent: the opening entry carries the source
-`ledger.demo:opening`; when it exists the step does nothing.
+`ledger.demo:opening`; when it exists the step does not post them again.
+
+Then, each part also idempotent on its own (so books loaded by an earlier version get them too):
+
+- the VAT returns: the VAT due brought forward is paid in the first quarter, and every
+  quarter of the fiscal year that has ended moves the tax collected and the tax deductible
+  (their balances at the quarter's end, read from the ledger) into the tax payable to the
+  authorities, paid from the bank on the 7th of the second month after (sources
+  `ledger.demo:vat-<yyyy-mm>` and `...-paid`);
+- an approved budget for the current fiscal year ("Operating budget"): last year's figures of
+  the main income and expense accounts, per cost centre and month, with some growth;
+- the year-end close (`close_fiscal_year`) of every fiscal year that has ended;
+- the bank statements (`bank_demo`), partly reconciled.
 """
 
 from __future__ import annotations
@@ -18,10 +30,22 @@ import datetime as dt
 import random
 from decimal import ROUND_HALF_UP, Decimal
 
+from keel.core.db_money import MoneySum
 from keel.core.demo import DEMO_CODE, DemoContext, register_demo_step
 from keel.core.models import Company, Party
-from keel.ledger.models import CostCentre, Entry, TaxCode
+from keel.ledger.choices import AccountType, PeriodStatus
+from keel.ledger.models import Account, CostCentre, Entry, FiscalYear, Line, Period, TaxCode
+from keel.ledger.models.budgets import Budget
+from keel.ledger.selectors import movements
+from keel.ledger.services.budgets import (
+    BudgetRowInput,
+    approve_budget,
+    create_budget,
+    set_budget_rows,
+)
 from keel.ledger.services.chart import apply_chart_template, create_cost_centre
+from keel.ledger.services.closing import SOURCE_TYPE as CLOSING_SOURCE_TYPE
+from keel.ledger.services.closing import close_fiscal_year
 from keel.ledger.services.periods import ensure_fiscal_year, month_bounds
 from keel.ledger.services.posting import EntryInput, LineInput, post_entries_bulk
 
@@ -37,6 +61,15 @@ SUPPLIER_COSTS = [
     ("6600", "Online advertising", (600, 1800), "SALES"),
     ("5200", "Subcontracted services", (2500, 6500), "OPS"),
 ]
+ZERO = Decimal(0)
+# The VAT of the quarter before the books start, owed on the opening day (paid in the first quarter).
+OPENING_VAT_DUE = Decimal("3120.00")
+TAX_COLLECTED, TAX_DEDUCTIBLE, TAX_PAYABLE, BANK = "2200", "1300", "2210", "1400"
+VAT_PAYMENT_DAY = 7  # of the second month after the quarter (a UK VAT return is due a month and 7 days after)
+BUDGET_NAME = "Operating budget"
+# Last year's monthly figures x this, rounded to tens; accounts under BUDGET_MINIMUM a year are left out.
+BUDGET_GROWTH = {AccountType.INCOME: Decimal("1.08"), AccountType.EXPENSE: Decimal("1.04")}
+BUDGET_MINIMUM = Decimal("1000")
 
 
 def _money(value) -> Decimal:
@@ -83,7 +116,7 @@ def build_entries(company: Company, today: dt.date) -> list[EntryInput]:
             LineInput(account="1010", debit=Decimal("26500.00"), label="Equipment"),
             LineInput(account="1200", debit=Decimal("14820.00"), label="Customer invoices outstanding"),
             LineInput(account="2100", credit=Decimal("6930.00"), label="Supplier bills outstanding"),
-            LineInput(account="2200", credit=Decimal("3120.00"), label="VAT due"),
+            LineInput(account=TAX_COLLECTED, credit=OPENING_VAT_DUE, label="VAT due"),
             LineInput(account="3000", credit=Decimal("50000.00"), label="Share capital"),
             LineInput(account="3100", credit=Decimal("47920.00"), label="Retained earnings"),
         ],
@@ -188,24 +221,160 @@ def build_entries(company: Company, today: dt.date) -> list[EntryInput]:
     return entries
 
 
+def _month_start(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def vat_entries(company: Company, today: dt.date) -> list[EntryInput]:
+    """The VAT returns of the demo's quarters that have ended by `today` and are not posted yet.
+
+    The VAT due on the opening day is paid on the 7th of the second month; each ended quarter
+    (of the fiscal year: April-June, ...) moves the balances of tax collected and tax
+    deductible at its end into the tax payable to the authorities, paid (or refunded) on the
+    bank on the 7th of the second month after it. Balances are read from the ledger, less what
+    the returns built here take out before they are posted, so they are the ledger's figures.
+    """
+    done = set(Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id__startswith="vat-")
+               .values_list("source_id", flat=True))
+    start = company.fiscal_year_bounds(company.fiscal_year_of(today) - 1)[0]
+    entries: list[EntryInput] = []
+    pending = {TAX_COLLECTED: ZERO, TAX_DEDUCTIBLE: ZERO}  # debit - credit of the entries below
+
+    def add(key: str, journal: str, day: dt.date, lines: list[LineInput], description: str) -> None:
+        if key in done or day > today:
+            return
+        entries.append(EntryInput(journal, day, lines, key.upper(), description, SOURCE_TYPE, key))
+        for line in lines:
+            if line.account in pending:
+                pending[line.account] += line.debit - line.credit
+
+    ids = dict(Account.objects.for_company(company).filter(code__in=list(pending)).values_list("code", "pk"))
+    if len(ids) < len(pending):
+        return entries
+    add("vat-brought-forward", "BNK", _month_start(start, 1) + dt.timedelta(days=VAT_PAYMENT_DAY - 1), [
+        LineInput(account=TAX_COLLECTED, debit=OPENING_VAT_DUE, label="VAT return paid"),
+        LineInput(account=BANK, credit=OPENING_VAT_DUE, label="VAT return paid"),
+    ], f"VAT return to {start - dt.timedelta(days=1):%B %Y} paid")
+    quarter = 0
+    while (end := _month_start(start, 3 * quarter + 3) - dt.timedelta(days=1)) < today:
+        first = _month_start(start, 3 * quarter)
+        quarter += 1
+        key, period = f"vat-{end:%Y-%m}", f"{first:%B} – {end:%B %Y}"
+        if key in done:
+            net = sum((credit - debit for debit, credit in Line.objects.for_company(company).filter(
+                entry__source_type=SOURCE_TYPE, entry__source_id=key, account__code=TAX_PAYABLE)
+                .values_list("debit", "credit")), ZERO)
+        else:
+            totals = movements(company, None, end)
+            debit, credit = totals.get(ids[TAX_COLLECTED], (ZERO, ZERO))
+            collected = credit - debit - pending[TAX_COLLECTED]
+            debit, credit = totals.get(ids[TAX_DEDUCTIBLE], (ZERO, ZERO))
+            deductible = debit - credit + pending[TAX_DEDUCTIBLE]
+            net = collected - deductible
+            lines = [LineInput(account=TAX_COLLECTED, debit=collected, label="VAT collected"),
+                     LineInput(account=TAX_DEDUCTIBLE, credit=deductible, label="VAT deductible"),
+                     LineInput(account=TAX_PAYABLE, credit=net, label="VAT payable") if net >= 0
+                     else LineInput(account=TAX_PAYABLE, debit=-net, label="VAT refund due")]
+            lines = [line for line in lines if line.debit or line.credit]
+            if lines:
+                add(key, "GEN", end, lines, f"VAT return {period}")
+        if net:
+            paid = ([LineInput(account=TAX_PAYABLE, debit=net, label="VAT paid"),
+                     LineInput(account=BANK, credit=net, label="VAT paid")] if net > 0 else
+                    [LineInput(account=BANK, debit=-net, label="VAT refunded"),
+                     LineInput(account=TAX_PAYABLE, credit=-net, label="VAT refunded")])
+            add(f"{key}-paid", "BNK", _month_start(end, 2) + dt.timedelta(days=VAT_PAYMENT_DAY - 1), paid,
+                f"VAT return {period} {'paid' if net > 0 else 'refunded'}")
+    return entries
+
+
+def budget_rows(company: Company, fiscal_year: FiscalYear) -> list[BudgetRowInput]:
+    """Rows for a budget of the year after `fiscal_year`: per income and expense account and cost
+    centre, each month's posted figure of `fiscal_year` (its closing entry aside) with growth."""
+    periods = {start: index for index, start in enumerate(
+        Period.objects.for_company(company).filter(fiscal_year=fiscal_year).order_by("start")
+        .values_list("start", flat=True))}
+    figures: dict[tuple[str, str], list[Decimal]] = {}
+    kinds: dict[str, str] = {}
+    lines = (Line.objects.for_company(company).posted()
+             .filter(date__gte=fiscal_year.start, date__lte=fiscal_year.end,
+                     account__account_type__in=list(BUDGET_GROWTH))
+             .exclude(entry__source_type=CLOSING_SOURCE_TYPE)
+             .values("account__code", "account__account_type", "cost_centre__code", "period__start")
+             .annotate(d=MoneySum("debit"), c=MoneySum("credit"))
+             .values_list("account__code", "account__account_type", "cost_centre__code", "period__start", "d", "c")
+             .order_by())
+    for code, kind, centre, period_start, debit, credit in lines:
+        if period_start not in periods:
+            continue
+        amounts = figures.setdefault((code, centre or ""), [ZERO] * len(periods))
+        natural = (debit or ZERO) - (credit or ZERO)
+        amounts[periods[period_start]] += -natural if kind == AccountType.INCOME else natural
+        kinds[code] = kind
+    rows = []
+    for (code, centre), amounts in sorted(figures.items()):
+        if sum(amounts, ZERO) < BUDGET_MINIMUM:
+            continue
+        growth = BUDGET_GROWTH[kinds[code]]
+        planned = [(amount * growth / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 10 for amount in amounts]
+        rows.append(BudgetRowInput(account=code, cost_centre=centre or None, months=planned))
+    return rows
+
+
+def approved_budget(company: Company, actor, approver, year: int) -> Budget | None:
+    """The current fiscal year's operating budget from last year's figures, approved; made once."""
+    fiscal_year = FiscalYear.objects.for_company(company).filter(year=year).first()
+    previous = FiscalYear.objects.for_company(company).filter(year=year - 1).first()
+    if fiscal_year is None or previous is None:
+        return None
+    existing = Budget.objects.for_company(company).filter(fiscal_year=fiscal_year, name=BUDGET_NAME).first()
+    if existing is not None:
+        return existing
+    rows = budget_rows(company, previous)
+    if not rows:
+        return None
+    budget = create_budget(actor=actor, company=company, name=BUDGET_NAME, fiscal_year=fiscal_year,
+                           description=f"FY{year - 1}'s figures per account, cost centre and month, income +8 %, "
+                                       "costs +4 %, rounded to tens.", check_permission=False)
+    set_budget_rows(actor=actor, budget=budget, rows=rows, replace=True, check_permission=False)
+    return approve_budget(actor=approver, budget=budget, check_permission=False)
+
+
+def close_ended_years(company: Company, actor, today: dt.date) -> list[FiscalYear]:
+    """Close (the year-end service) every open fiscal year that ended before `today`, oldest first."""
+    years = list(FiscalYear.objects.for_company(company).filter(status=PeriodStatus.OPEN, end__lt=today)
+                 .order_by("year"))
+    for year in years:
+        close_fiscal_year(actor=actor, company=company, fiscal_year=year, check_permission=False)
+    return years
+
+
 @register_demo_step
 def ledger_demo(demo: DemoContext) -> None:
-    """Post a year (and more) of books for Keel Demo Ltd; does nothing on a second run."""
+    """Post a year (and more) of books for Keel Demo Ltd, with its VAT returns, an approved budget,
+    the past year closed and bank statements; what a second run finds made, it makes no more."""
     company = demo.companies.get(DEMO_CODE)
     if company is None:
         return
-    if Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id="opening").exists():
-        return
     actor = demo.users.get("accountant@demo.keel") or demo.owner_of(company)
-    apply_chart_template(company=company, actor=actor, check_permission=False)
     current = company.fiscal_year_of(demo.today)
-    for year in (current - 1, current):
-        ensure_fiscal_year(company=company, fiscal_year=year, actor=actor)
-    existing = set(CostCentre.objects.for_company(company).values_list("code", flat=True))
-    for code, name in COST_CENTRES.items():
-        if code not in existing:
-            create_cost_centre(actor=actor, company=company, code=code, name=name, check_permission=False)
-    post_entries_bulk(actor=actor, company=company, entries=build_entries(company, demo.today), check_permission=False)
+    if not Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id="opening").exists():
+        apply_chart_template(company=company, actor=actor, check_permission=False)
+        for year in (current - 1, current):
+            ensure_fiscal_year(company=company, fiscal_year=year, actor=actor)
+        existing = set(CostCentre.objects.for_company(company).values_list("code", flat=True))
+        for code, name in COST_CENTRES.items():
+            if code not in existing:
+                create_cost_centre(actor=actor, company=company, code=code, name=name, check_permission=False)
+        post_entries_bulk(actor=actor, company=company, entries=build_entries(company, demo.today),
+                          check_permission=False)
+    returns = vat_entries(company, demo.today)
+    if returns:
+        post_entries_bulk(actor=actor, company=company, entries=returns, check_permission=False)
+    approved_budget(company, actor, demo.owner_of(company), current)
+    close_ended_years(company, actor, demo.today)
     from keel.ledger.bank_demo import load_bank_demo
 
     load_bank_demo(company, actor)

@@ -14,6 +14,7 @@ ACCOUNT_CHANGED = declare("ledger.account_changed", "An account was created, cha
 ACCOUNT_GROUP_CHANGED = declare(
     "ledger.account_group_changed", "An account group was renamed or its cash-flow section was changed"
 )
+COST_CENTRE_CHANGED = declare("ledger.cost_centre_changed", "A cost centre was created, deactivated or reactivated")
 FISCAL_YEAR_OPENED = declare("ledger.fiscal_year_opened", "A fiscal year and its monthly periods were created")
 PERIOD_CLOSED = declare("ledger.period_closed", "A period was closed: it refuses postings")
 PERIOD_REOPENED = declare("ledger.period_reopened", "A closed period was reopened, with a reason")

@@ -17,6 +17,7 @@ from decimal import Decimal
 from keel.core.exceptions import ValidationFailed
 from keel.core.money import currency_decimals
 from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
+from keel.ledger.reports.trial_balance import TrialBalanceReport
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -44,6 +45,8 @@ def report_table(report: Report) -> Table:
     """The rows of a statement: code, label, amount [, comparison, variance, variance %]."""
     company = report.company
     subtitle = f"{company.legal_name} · {report.currency}"
+    if report.kind == "budget_versus_actual":
+        subtitle += budget_versus_actual_subtitle(report)
     if report.range.cost_centre is not None:
         subtitle += f" · cost centre {report.range.cost_centre.code}"
     headers = ["Code", "Account", report.amount_label]
@@ -63,6 +66,14 @@ def report_table(report: Report) -> Table:
     return table
 
 
+def budget_versus_actual_subtitle(report: Report) -> str:
+    """What the columns "Actual" and "Budget" cover: the whole months of the range (a budget is monthly)."""
+    period = report.range
+    months = (period.date_to.year - period.date_from.year) * 12 + period.date_to.month - period.date_from.month + 1
+    return (f" · {period.date_from:%Y-%m-%d} – {period.date_to:%Y-%m-%d}"
+            f" ({months} month{'' if months == 1 else 's'})")
+
+
 def ledger_table(ledger: GeneralLedger) -> Table:
     """Every line of the account in the range (not only one page), with opening and closing balances."""
     account, period = ledger.account, ledger.range
@@ -80,6 +91,40 @@ def ledger_table(ledger: GeneralLedger) -> Table:
                                     line.debit or None, line.credit or None, line.balance]))
     table.rows.append(("total", [period.date_to, "", "", "Totals and closing balance", "", ledger.total_debit,
                                  ledger.total_credit, ledger.closing]))
+    return table
+
+
+# The CSV columns the trial balance has always had (the CLI's CSV has the same), then the comparison's.
+TRIAL_BALANCE_HEADERS = ["code", "name", "type", "opening", "debit", "credit", "closing"]
+TRIAL_BALANCE_COMPARE_HEADERS = ["compare opening", "compare debit", "compare credit", "compare closing", "variance"]
+
+
+def trial_balance_table(report: TrialBalanceReport) -> Table:
+    """Code, name, type, opening, debit, credit, closing per account [, the comparison's four and the
+    variance of the closing balance], and a totals row."""
+    company, period = report.company, report.range
+    subtitle = f"{company.legal_name} · {report.currency} · {report.amount_label}"
+    if report.has_comparison:
+        subtitle += f" compared with {report.compare_label}"
+    if period.cost_centre is not None:
+        subtitle += f" · cost centre {period.cost_centre.code} (its lines only: totals need not balance)"
+    headers = list(TRIAL_BALANCE_HEADERS)
+    amount_columns = {3, 4, 5, 6}
+    if report.has_comparison:
+        headers += TRIAL_BALANCE_COMPARE_HEADERS
+        amount_columns |= {7, 8, 9, 10, 11}
+    table = Table(report.title, subtitle, headers, amount_columns=amount_columns,
+                  decimals=currency_decimals(report.currency),
+                  filename=f"trial-balance-{company.code}-{period.date_from:%Y-%m-%d}-{period.date_to:%Y-%m-%d}")
+    for row in report.rows:
+        cells = [row.code, row.name, row.account_type, row.opening, row.debit, row.credit, row.closing]
+        if report.has_comparison:
+            cells += [row.compare_opening, row.compare_debit, row.compare_credit, row.compare_closing, row.variance]
+        table.rows.append(("account", cells))
+    totals = ["", "Total", "", None, report.total_debit, report.total_credit, None]
+    if report.has_comparison:
+        totals += [None, report.compare_total_debit, report.compare_total_credit, None, None]
+    table.rows.append(("total", totals))
     return table
 
 
@@ -209,10 +254,15 @@ def _escape(value: str) -> str:
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
 
 
-def render(subject: Report | GeneralLedger, fmt: str) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of a report or general ledger in `fmt` (csv, xlsx or pdf)."""
+def render(subject: Report | GeneralLedger | TrialBalanceReport, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a report, general ledger or trial balance in `fmt` (csv, xlsx or pdf)."""
     fmt = (fmt or "").lower()
     if fmt not in WRITERS:
         raise ValidationFailed("Choose csv, xlsx or pdf.", code="report.invalid_format", field="format")
-    table = ledger_table(subject) if isinstance(subject, GeneralLedger) else report_table(subject)
+    if isinstance(subject, GeneralLedger):
+        table = ledger_table(subject)
+    elif isinstance(subject, TrialBalanceReport):
+        table = trial_balance_table(subject)
+    else:
+        table = report_table(subject)
     return WRITERS[fmt](table), FORMATS[fmt], f"{table.filename}.{fmt}"

@@ -234,8 +234,3 @@ LineFormSet = forms.formset_factory(LineForm, formset=_BaseLineFormSet, extra=0,
 class ReverseForm(forms.Form):
     date = forms.DateField(widget=DateInput())
     description = forms.CharField(max_length=500, required=False, help_text="Why (kept on the reversal).")
-
-
-class TrialBalanceForm(forms.Form):
-    date_from = forms.DateField(widget=DateInput(), label="From")
-    date_to = forms.DateField(widget=DateInput(), label="To")

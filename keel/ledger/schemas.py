@@ -286,6 +286,10 @@ class CostCentreIn(InputSchema):
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class CostCentrePatchIn(InputSchema):
+    is_active: bool = Field(..., description="False: posting refuses the cost centre; its history stays.")
+
+
 class PeriodOut(Schema):
     id: int
     name: str
@@ -336,29 +340,56 @@ class TrialBalanceRowOut(Schema):
     debit: str
     credit: str
     closing: str
+    # The comparison range's figures and closing minus the comparison's closing (null without one).
+    compare_opening: str | None = None
+    compare_debit: str | None = None
+    compare_credit: str | None = None
+    compare_closing: str | None = None
+    variance: str | None = None
 
 
 class TrialBalanceOut(Schema):
     date_from: dt.date
     date_to: dt.date
+    compare_from: dt.date | None = None
+    compare_to: dt.date | None = None
+    cost_centre: str | None = None
     currency: str
     rows: list[TrialBalanceRowOut]
     total_debit: str
     total_credit: str
-    is_balanced: bool
+    is_balanced: bool | None = Field(
+        description="Debits equal credits; null with a cost centre (a slice of entries need not balance).")
+    compare_total_debit: str | None = None
+    compare_total_credit: str | None = None
+    compare_is_balanced: bool | None = None
 
 
 class TrialBalanceQuery(FilterSchema):
+    """The range, an optional comparison range (both ends) and cost centre, as the statements take them."""
+
     date_from: ApiDate
     date_to: ApiDate
+    compare_from: ApiDate | None = None
+    compare_to: ApiDate | None = None
+    cost_centre: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="A cost centre's code (or id): only its lines count.")
 
 
 def trial_balance_out(report) -> dict:
+    """A `keel.ledger.reports.trial_balance.TrialBalanceReport` for the API and the CLI's JSON."""
+    period = report.range
     return {
-        "date_from": report.date_from, "date_to": report.date_to, "currency": report.currency,
+        "date_from": period.date_from, "date_to": period.date_to, "compare_from": period.compare_from,
+        "compare_to": period.compare_to, "cost_centre": period.cost_centre.code if period.cost_centre else None,
+        "currency": report.currency,
         "rows": [{"account_id": r.account_id, "code": r.code, "name": r.name, "account_type": r.account_type,
                   "opening": _money(r.opening), "debit": _money(r.debit), "credit": _money(r.credit),
-                  "closing": _money(r.closing)} for r in report.rows],
+                  "closing": _money(r.closing), "compare_opening": _money(r.compare_opening),
+                  "compare_debit": _money(r.compare_debit), "compare_credit": _money(r.compare_credit),
+                  "compare_closing": _money(r.compare_closing), "variance": _money(r.variance)}
+                 for r in report.rows],
         "total_debit": _money(report.total_debit), "total_credit": _money(report.total_credit),
-        "is_balanced": report.is_balanced,
+        "is_balanced": report.is_balanced, "compare_total_debit": _money(report.compare_total_debit),
+        "compare_total_credit": _money(report.compare_total_credit), "compare_is_balanced": report.compare_is_balanced,
     }

@@ -17,7 +17,9 @@ from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company
 from keel.ledger import selectors
 from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, FiscalYear, Line, Period
+from keel.ledger.reports import report_range
 from keel.ledger.reports.statements import group_cash_flow
+from keel.ledger.reports.trial_balance import trial_balance_report
 from keel.ledger.schemas import (
     AccountFilters,
     AccountGroupOut,
@@ -27,6 +29,7 @@ from keel.ledger.schemas import (
     AccountPatchIn,
     CostCentreIn,
     CostCentreOut,
+    CostCentrePatchIn,
     EntryFilters,
     EntryIn,
     EntryOut,
@@ -245,6 +248,17 @@ def create_cost_centre(request: HttpRequest, company_ref: CompanyRef, payload: C
     return Status(201, centre)
 
 
+@router.patch("/cost-centres/{cost_centre_id}", response=CostCentreOut, url_name="ledger_cost_centre_update")
+def update_cost_centre(request: HttpRequest, company_ref: CompanyRef, cost_centre_id: RecordId,
+                       payload: CostCentrePatchIn):
+    """Deactivate or reactivate a cost centre."""
+    company = company_for(request, company_ref, "ledger.view")
+    centre = get_visible(CostCentre.objects.select_related("company"), actor(request), "ledger.manage",
+                         company=company, pk=cost_centre_id)
+    with track(request, company):
+        return chart.set_cost_centre_active(actor=actor(request), cost_centre=centre, is_active=payload.is_active)
+
+
 # -- periods and fiscal years -------------------------------------------------------------
 
 
@@ -323,6 +337,9 @@ def close_fiscal_year(request: HttpRequest, company_ref: CompanyRef, fiscal_year
 
 @router.get("/trial-balance", response=TrialBalanceOut, url_name="ledger_trial_balance")
 def trial_balance(request: HttpRequest, company_ref: CompanyRef, query: Query[TrialBalanceQuery]):
-    """Opening, debit, credit and closing per account for the range (company currency)."""
+    """Opening, debit, credit and closing per account for the range (company currency), optionally
+    beside a comparison range (compare_from, compare_to) and for one cost centre."""
     company = company_for(request, company_ref, "ledger.view")
-    return trial_balance_out(selectors.trial_balance(company, query.date_from, query.date_to))
+    period = report_range(company, date_from=query.date_from, date_to=query.date_to, compare_from=query.compare_from,
+                          compare_to=query.compare_to, cost_centre=query.cost_centre)
+    return trial_balance_out(trial_balance_report(company, period))

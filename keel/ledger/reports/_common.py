@@ -3,12 +3,15 @@
 Account totals come from the running balances through `keel.ledger.selectors.movements`:
 whole months from ledger_balance, the days of a month the range cuts from
 ledger_daybalance, whatever the number of journal lines. A cost-centre filter reads lines
-(balances are not kept per cost centre), with one grouped query per range.
+(balances are not kept per cost centre), with one grouped query per range. The year-end
+closing entries, which the P&L and cash flow leave out, are read by their source (a few
+lines per closed year).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,8 +20,8 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
-from keel.ledger.choices import AccountType
-from keel.ledger.models import Account, AccountGroup, CostCentre, Line
+from keel.ledger.choices import CLOSING_SOURCE_TYPE, AccountType
+from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, Line
 from keel.ledger.selectors import movements
 
 ZERO = Decimal(0)
@@ -117,22 +120,36 @@ def report_range(
     return ReportRange(date_from, date_to, compare_from, compare_to, get_cost_centre(company, cost_centre))
 
 
+def _has_year_end(company: Company, start: dt.date | None, end: dt.date) -> bool:
+    """Whether a fiscal year ends in the range (closing entries are dated a year's last day)."""
+    year = company.fiscal_year_of(end)
+    last_end = company.fiscal_year_bounds(year)[1]
+    if last_end > end:
+        last_end = company.fiscal_year_bounds(year - 1)[1]
+    return start is None or last_end >= start
+
+
 def account_totals(company: Company, start: dt.date | None, end: dt.date,
-                   cost_centre: CostCentre | None = None) -> dict[int, list[Decimal]]:
-    """Debit and credit per account of posted lines from `start` (or ever) to `end`."""
+                   cost_centre: CostCentre | None = None, *, without_closing: bool = False) -> dict[int, list[Decimal]]:
+    """Debit and credit per account of posted lines from `start` (or ever) to `end`.
+
+    `without_closing` leaves out the year-end closing entries (and their reversals): the
+    profit and loss and the cash flow of a closed year show what the year earned, not the
+    entry that moved it into retained earnings (the balance sheet and trial balance keep it).
+    """
     if end < EARLIEST or (start is not None and start > end):
         return {}
-    if cost_centre is None:
-        return movements(company, start, end)
-    totals: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    lines = Line.objects.filter(company=company, cost_centre=cost_centre, date__lte=end)
-    if start is not None:
-        lines = lines.filter(date__gte=start)
-    rows = (lines.posted().values("account_id")
-            .annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c").order_by())
-    for account_id, debit, credit in rows:
-        totals[account_id][0] += debit or ZERO
-        totals[account_id][1] += credit or ZERO
+    totals = movements(company, start, end, cost_centre=cost_centre)
+    if without_closing and cost_centre is None and _has_year_end(company, start, end):  # no cost centre on them
+        closing = (Line.objects.filter(company=company, date__lte=end, entry__in=Entry.objects.filter(
+                   company=company, source_type=CLOSING_SOURCE_TYPE).values("pk")).posted())
+        if start is not None:
+            closing = closing.filter(date__gte=start)
+        rows = (closing.values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit"))
+                .values_list("account_id", "d", "c").order_by())
+        for account_id, debit, credit in rows:
+            totals[account_id][0] -= debit or ZERO
+            totals[account_id][1] -= credit or ZERO
     return totals
 
 
@@ -268,9 +285,37 @@ def add(left: Decimal | None, right: Decimal | None) -> Decimal | None:
     return (left or ZERO) + (right or ZERO)
 
 
+def _subtotal_label(label: str, group: AccountGroup | None, section: str, taken: set[str]) -> str:
+    """`Total <group>`, qualified when the report already shows that label with another figure.
+
+    A group named like its section ("Income" among the income, "Equity" in equity) would
+    otherwise print "Total income" twice, once for the group and once for the whole section,
+    with different figures; so would two groups of one name. The section total keeps the plain
+    label (it is the figure "Total income" means); the group's becomes "Total income (group)",
+    then "(group <code>)" (or, for accounts without a group, the section's name).
+    """
+    plain = f"Total {label.lower()}"
+    candidates = [plain]
+    if group is not None:
+        candidates += [f"{plain} (group)", f"{plain} (group {group.code})"]
+    elif section:
+        candidates.append(f"{plain} ({section.lower()})")
+    numbered = (f"{plain} ({number})" for number in itertools.count(2))
+    chosen = next(c for c in itertools.chain(candidates, numbered) if c.casefold() not in taken)
+    taken.add(chosen.casefold())
+    return chosen
+
+
 def grouped_rows(chart: Chart, values: dict[int, tuple[Decimal, Decimal | None]], *, level: int = 1,
-                 has_comparison: bool) -> tuple[list[ReportRow], Decimal, Decimal | None]:
-    """Rows per account group (heading, accounts, subtotal) and the total of both columns."""
+                 has_comparison: bool, section: str = "",
+                 taken: set[str] | None = None) -> tuple[list[ReportRow], Decimal, Decimal | None]:
+    """Rows per account group (heading, accounts, subtotal) and the total of both columns.
+
+    `taken` holds the casefolded labels of the report's other totals (its section totals, and
+    the subtotals of groups listed before, which are added to it): a group subtotal never
+    repeats one of them (see `_subtotal_label`). `section` is the heading the rows go under.
+    """
+    taken = set() if taken is None else taken
     by_group: dict[tuple, list[Account]] = defaultdict(list)
     for account_id in values:
         account = chart.accounts[account_id]
@@ -287,7 +332,9 @@ def grouped_rows(chart: Chart, values: dict[int, tuple[Decimal, Decimal | None]]
             rows.append(ReportRow("account", account.name, amount, other, account.pk, account.code, level + 1))
             sub += amount
             sub_compare = add(sub_compare, other) if has_comparison else None
-        rows.append(ReportRow("subtotal", f"Total {label.lower()}", sub, sub_compare, level=level))
+        group = chart.groups.get(accounts[0].group_id) if accounts[0].group_id else None
+        rows.append(ReportRow("subtotal", _subtotal_label(label, group, section, taken), sub, sub_compare,
+                              level=level))
         total += sub
         total_compare = add(total_compare, sub_compare) if has_comparison else None
     return rows, total, total_compare

@@ -50,17 +50,21 @@ def _result(chart: Chart, totals: dict) -> Decimal:
 def profit_and_loss(company: Company, period: ReportRange) -> Report:
     """Income and expenses by account group, with subtotals and the net result, for a date range."""
     chart = Chart.load(company)
-    current = account_totals(company, period.date_from, period.date_to, period.cost_centre)
-    compare = (account_totals(company, period.compare_from, period.compare_to, period.cost_centre)
-               if period.has_comparison else None)
+    current = account_totals(company, period.date_from, period.date_to, period.cost_centre, without_closing=True)
+    compare = (account_totals(company, period.compare_from, period.compare_to, period.cost_centre,
+                              without_closing=True) if period.has_comparison else None)
     report = Report("profit_and_loss", "Profit and loss", company, period,
                     amount_label=_label(period.date_from, period.date_to),
                     compare_label=_label(period.compare_from, period.compare_to) if period.has_comparison else "",
                     drill_from=period.date_from, drill_to=period.date_to)
     totals = {}
-    for account_type, heading in ((AccountType.INCOME, "Income"), (AccountType.EXPENSE, "Expenses")):
+    sections = ((AccountType.INCOME, "Income"), (AccountType.EXPENSE, "Expenses"))
+    # The section totals and the net result keep their labels; a group subtotal never repeats one.
+    taken = {f"total {heading.lower()}" for _type, heading in sections} | {"net result"}
+    for account_type, heading in sections:
         values = figures(company, chart, current, compare, {account_type})
-        rows, total, total_compare = grouped_rows(chart, values, has_comparison=period.has_comparison)
+        rows, total, total_compare = grouped_rows(chart, values, has_comparison=period.has_comparison,
+                                                  section=heading, taken=taken)
         report.rows.append(ReportRow("heading", heading))
         report.rows.extend(rows)
         report.rows.append(ReportRow("total", f"Total {heading.lower()}", total, total_compare))
@@ -110,10 +114,13 @@ def balance_sheet(company: Company, period: ReportRange) -> Report:
                     compare_label=f"As of {compare_as_of:%Y-%m-%d}" if comparing else "",
                     drill_from=period.date_from, drill_to=as_of)
     sections = {}
-    for account_type, heading in ((AccountType.ASSET, "Assets"), (AccountType.LIABILITY, "Liabilities"),
-                                  (AccountType.EQUITY, "Equity")):
+    headings = ((AccountType.ASSET, "Assets"), (AccountType.LIABILITY, "Liabilities"), (AccountType.EQUITY, "Equity"))
+    # The section totals keep their labels; a group subtotal never repeats one (nor another group's).
+    taken = {f"total {heading.lower()}" for _type, heading in headings} | {"total liabilities and equity"}
+    for account_type, heading in headings:
         values = figures(company, chart, current, compare, {account_type})
-        rows, total, total_compare = grouped_rows(chart, values, has_comparison=comparing)
+        rows, total, total_compare = grouped_rows(chart, values, has_comparison=comparing, section=heading,
+                                                  taken=taken)
         report.rows.append(ReportRow("heading", heading))
         report.rows.extend(rows)
         if account_type == AccountType.EQUITY:
@@ -201,7 +208,7 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     day = dt.timedelta(days=1)
 
     def column(start, end):
-        moved = account_totals(company, start, end, period.cost_centre)
+        moved = account_totals(company, start, end, period.cost_centre, without_closing=True)
         opening = _cash(chart, account_totals(company, None, start - day, period.cost_centre))
         return moved, opening
 

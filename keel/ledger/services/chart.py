@@ -16,14 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.ledger.choices import UNIQUE_ROLES, AccountRole, AccountType, CashFlowCategory
-from keel.ledger.events import ACCOUNT_CHANGED, ACCOUNT_GROUP_CHANGED, CHART_APPLIED
+from keel.ledger.events import (
+    ACCOUNT_CHANGED,
+    ACCOUNT_GROUP_CHANGED,
+    CHART_APPLIED,
+    COST_CENTRE_CHANGED,
+)
 from keel.ledger.exceptions import AccountInUse
-from keel.ledger.models import Account, AccountGroup, CostCentre, Line
+from keel.ledger.models import Account, AccountGroup, BudgetLine, CostCentre, Line
 from keel.ledger.services._common import require
 
 CHARTS_DIR = Path(__file__).resolve().parent.parent / "charts"
@@ -168,17 +174,44 @@ def _save_changes(instance, changes: dict) -> dict:
     return changed
 
 
+def _referrers(objects) -> str:
+    """'tax code S20 and bank accounts Main, Savings': what refers to the account, by kind."""
+    by_kind: dict[str, tuple] = {}
+    for obj in objects:
+        if isinstance(obj, BudgetLine):  # known by its budget: "budget Plan (FY2026)"
+            owner, label = obj.budget, str(obj.budget)
+        else:
+            owner, label = obj, getattr(obj, "code", "") or getattr(obj, "name", "") or str(obj)
+        by_kind.setdefault(owner._meta.label, (owner._meta, set()))[1].add(label)
+    parts = []
+    for meta, labels in sorted(by_kind.values(), key=lambda item: str(item[0].verbose_name)):
+        names = sorted(labels)
+        kind = meta.verbose_name if len(names) == 1 else meta.verbose_name_plural
+        parts.append(f"{kind} {', '.join(names[:3])}" + (f" and {len(names) - 3} more" if len(names) > 3 else ""))
+    return " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def delete_account(*, actor, account: Account, check_permission: bool = True) -> None:
-    """Delete an unused account; one with lines is refused (deactivate it instead)."""
+    """Delete an unused account; one with lines, or that a tax code, bank account, budget,
+    journal... refers to, is refused (deactivate it instead)."""
     require(actor, account.company_id, "ledger.manage", check_permission=check_permission)
     if Line.objects.filter(company_id=account.company_id, account=account).exists():
         raise AccountInUse(
             f"Account {account.code} has journal lines; deactivate it instead.", code="account.in_use", field="account"
         )
+
     with transaction.atomic():
         record(company=account.company, actor=actor, verb=ACCOUNT_CHANGED.name, subject=account,
                data={"action": "deleted", "code": account.code})
-        account.delete()
+        try:
+            account.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            # Raising leaves the atomic block, which rolls back the activity recorded above.
+            found = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+            raise AccountInUse(
+                f"Account {account.code} is used by {_referrers(found)}; change that first or deactivate the account.",
+                code="account.in_use", field="account",
+            )
 
 
 def update_account_group(
@@ -217,9 +250,25 @@ def create_cost_centre(*, actor, company: Company, code: str, name: str, check_p
         raise ValidationFailed("A cost centre needs a code (up to 20 characters) and a name.", code="cost_centre.invalid")
     try:
         with transaction.atomic():
-            return CostCentre.objects.create(company=company, code=code, name=name)
+            centre = CostCentre.objects.create(company=company, code=code, name=name)
+            record(company=company, actor=actor, verb=COST_CENTRE_CHANGED.name, subject=centre,
+                   data={"action": "created", "code": code, "name": name})
+            return centre
     except IntegrityError:
         raise ValidationFailed(f"The cost centre '{code}' exists already.", code="cost_centre.duplicate_code", field="code")
+
+
+def set_cost_centre_active(*, actor, cost_centre: CostCentre, is_active: bool,
+                           check_permission: bool = True) -> CostCentre:
+    """Deactivate a cost centre (posting refuses it; its history stays) or reactivate it."""
+    require(actor, cost_centre.company_id, "ledger.manage", check_permission=check_permission)
+    with transaction.atomic():
+        changed = CostCentre.objects.filter(pk=cost_centre.pk).exclude(is_active=is_active).update(is_active=is_active)
+        cost_centre.is_active = is_active
+        if changed:
+            record(company=cost_centre.company, actor=actor, verb=COST_CENTRE_CHANGED.name, subject=cost_centre,
+                   data={"action": "activated" if is_active else "deactivated", "code": cost_centre.code})
+    return cost_centre
 
 
 def _parse_chart(text: str) -> list[tuple[int, dict[str, str]]]:

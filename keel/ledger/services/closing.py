@@ -28,7 +28,14 @@ from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
 from keel.core.transitions import apply_transition
-from keel.ledger.choices import AccountRole, AccountType, EntryStatus, JournalKind, PeriodStatus
+from keel.ledger.choices import (
+    CLOSING_SOURCE_TYPE,
+    AccountRole,
+    AccountType,
+    EntryStatus,
+    JournalKind,
+    PeriodStatus,
+)
 from keel.ledger.events import FISCAL_YEAR_CLOSED, PERIOD_CLOSED
 from keel.ledger.models import Account, Entry, FiscalYear, Journal, Period
 from keel.ledger.selectors import movements
@@ -37,7 +44,7 @@ from keel.ledger.services.posting import LineInput, post_entry
 from keel.ledger.transitions import FISCAL_YEAR_TRANSITIONS, PERIOD_TRANSITIONS
 
 ZERO = Decimal(0)
-SOURCE_TYPE = "ledger.fiscal_year"
+SOURCE_TYPE = CLOSING_SOURCE_TYPE
 
 
 @dataclass
@@ -78,6 +85,12 @@ def close_fiscal_year(*, actor, company: Company, fiscal_year: FiscalYear | int,
         if year.status != PeriodStatus.OPEN:
             raise ValidationFailed(f"Fiscal year {year.year} is already {year.status}.",
                                    code="fiscal_year.already_closed", field="fiscal_year")
+        # Lock the periods before adding up the year: a posting holds its periods FOR SHARE
+        # until it commits, so this waits for one in flight (and the sums below then see it),
+        # and a later one waits for this close and finds its period closed. The closing entry
+        # itself posts from this transaction, which the lock does not block.
+        periods = list(Period.objects.for_company(company).filter(fiscal_year=year)
+                       .select_for_update().order_by("start"))
         drafts = Entry.objects.for_company(company).filter(
             status=EntryStatus.DRAFT, date__gte=year.start, date__lte=year.end).count()
         if drafts:
@@ -86,7 +99,6 @@ def close_fiscal_year(*, actor, company: Company, fiscal_year: FiscalYear | int,
                 "post or delete them before closing the year.",
                 code="fiscal_year.has_drafts", field="fiscal_year", extra={"drafts": drafts},
             )
-        periods = list(Period.objects.for_company(company).filter(fiscal_year=year).order_by("start"))
         if not periods or periods[-1].status != PeriodStatus.OPEN:
             name = periods[-1].name if periods else str(year.year)
             raise ValidationFailed(

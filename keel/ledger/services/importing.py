@@ -1,12 +1,15 @@
 """Import journal entries from a CSV file: all or nothing, every bad row reported.
 
 Columns (header row required): `entry,date,journal,account,label,debit,credit`, optionally
-`currency,amount_currency,rate,party,tax,cost_centre,due_date,reference,description`
-(without `rate`, a foreign-currency line takes the company's rate of the entry's date). Rows
+`currency,amount_currency,rate,party,tax,tax_role,cost_centre,due_date,reference,description`
+(without `rate`, a foreign-currency line takes the rate its two amounts imply, or the
+company's rate of the entry's date). `tax_role` is `base` or `tax` (empty: the tax when the
+line is on the code's tax account, else the base, as posting decides). Rows
 sharing the same `entry` value form one entry (its date and journal are taken from its
 first row and must agree on every row). `party` is a party's id, tax ID or exact name;
 `tax` a tax code; `account` an account code; `journal` a journal code; dates are ISO
-(YYYY-MM-DD); amounts use a decimal point.
+(YYYY-MM-DD); amounts use a decimal point, and a comma only between groups of three digits
+(1,234.56; "1,5" and the ambiguous "1,005" are refused).
 
 Every row is checked first (dates, numbers, accounts, journals, parties, tax codes), then
 every entry through the posting service's own validation (balance, periods open, currency
@@ -22,7 +25,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -34,8 +37,8 @@ from keel.ledger.services._common import require
 from keel.ledger.services.posting import EntryInput, LineInput, check_entries, post_entries_bulk
 
 REQUIRED_COLUMNS = ["entry", "date", "journal", "account", "label", "debit", "credit"]
-OPTIONAL_COLUMNS = ["currency", "amount_currency", "rate", "party", "tax", "cost_centre", "due_date", "reference",
-                    "description"]
+OPTIONAL_COLUMNS = ["currency", "amount_currency", "rate", "party", "tax", "tax_role", "cost_centre", "due_date",
+                    "reference", "description"]
 MAX_ROWS = 2_000_000
 CHUNK_ENTRIES = 2000  # entries per post_entries_bulk call (all in one transaction)
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
@@ -80,12 +83,39 @@ class _Group:
     bad: bool = False
 
 
+# A plain decimal number: ASCII digits, an optional sign and decimal point, commas only
+# between groups of three digits. Decimal() alone would also take "1_000", "1e3", " 5" and
+# non-ASCII digits.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
+_GROUPED_NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+# "1,005" alone: a thousands separator (1005) or a decimal comma (1.005)? Refused, not guessed.
+_AMBIGUOUS_COMMA = re.compile(r"[+-]?[0-9]{1,3},[0-9]{3}")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]+,[0-9]+")
+
+
 def _decimal(value: str) -> Decimal | None:
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, ValueError):
+    """A plain decimal number ("1234.56", "1,234.56", "12,345,678"), else None."""
+    if _GROUPED_NUMBER.fullmatch(value) and not _AMBIGUOUS_COMMA.fullmatch(value):
+        value = value.replace(",", "")
+    elif not _PLAIN_NUMBER.fullmatch(value):
         return None
-    return amount if amount.is_finite() else None
+    return Decimal(value)
+
+
+def _not_a_number(name: str, raw: str) -> str:
+    """Why `raw` was refused, with the fix when the mistake is recognisable."""
+    shown = raw if len(raw) <= 40 else raw[:40] + "..."
+    if _AMBIGUOUS_COMMA.fullmatch(raw):
+        return (f"{name} '{raw}' is ambiguous (a decimal comma or a thousands separator?); write "
+                f"{raw.replace(',', '.')} or {raw.replace(',', '')}")
+    if _DECIMAL_COMMA.fullmatch(raw):
+        return f"{name} '{raw}' is not a number; use a decimal point ({raw.replace(',', '.')})"
+    if "," in raw:
+        return (f"{name} '{shown}' is not a number; use a decimal point, and commas only between groups of "
+                "three digits (1,234.56)")
+    if "_" in raw:
+        return f"{name} '{shown}' is not a number; write it without underscores"
+    return f"{name} '{shown}' is not a number"
 
 
 def _date(value: str) -> dt.date | None:
@@ -122,19 +152,39 @@ class _Parties:
         return answer
 
 
+def _malformed(line: int, detail: str) -> ValidationFailed:
+    return ValidationFailed(f"The file is not readable CSV at line {line}: {detail}.", code="import.malformed",
+                            field="file")
+
+
 def _read(text: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    columns = [c.strip().lower() for c in (reader.fieldnames or [])]
-    reader.fieldnames = columns
+    text = text.lstrip("\ufeff")
+    # Python 3.11+ reads NUL as a character (older versions raise csv.Error); refuse it on
+    # every version: it means a binary or UTF-16 file, and PostgreSQL cannot store it.
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise _malformed(text.count("\n", 0, nul) + 1, "it contains a NUL character (save the file as UTF-8 CSV)")
+    # newline="" as the csv module expects: a file with CR-only line ends then reads too.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise ValidationFailed(f"The file has more than {MAX_ROWS:,} rows; split it.", code="import.too_large",
-                                   field="file")
-        values = {k: (v or "").strip() for k, v in row.items() if k and isinstance(v, str | type(None))}
-        if not any(values.values()):
-            continue
-        rows.append((reader.line_num, values))
+    try:
+        columns = [c.strip().lower() for c in (reader.fieldnames or [])]
+        reader.fieldnames = columns
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise ValidationFailed(f"The file has more than {MAX_ROWS:,} rows; split it.",
+                                       code="import.too_large", field="file")
+            values = {k: (v or "").strip() for k, v in row.items() if k and isinstance(v, str | type(None))}
+            if not any(values.values()):
+                continue
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        detail = str(exc)
+        if detail.startswith("field larger than field limit"):
+            detail = (f"a field is longer than {csv.field_size_limit():,} characters "
+                      "(is a quote left open?)")
+        # DictReader.line_num is updated only after a good row; its reader's is where it stopped.
+        raise _malformed(reader.reader.line_num, detail)
     return columns, rows
 
 
@@ -184,9 +234,9 @@ def parse_entries(company: Company, text: str) -> tuple[list[_Group], list[Impor
             if raw == "":
                 amounts[name] = None
                 continue
-            value = _decimal(raw.replace(",", "") if re.fullmatch(r"-?[\d,]+(\.\d+)?", raw) else raw)
+            value = _decimal(raw)
             if value is None:
-                problems.append(f"{name} '{raw}' is not a number")
+                problems.append(_not_a_number(name, raw))
             amounts[name] = value
         party_id = None
         if row.get("party"):
@@ -198,6 +248,11 @@ def parse_entries(company: Company, text: str) -> tuple[list[_Group], list[Impor
         tax = row.get("tax", "") or None
         if tax is not None and tax not in tax_codes:
             problems.append(f"no tax code '{tax}'")
+        tax_role = (row.get("tax_role", "") or "").lower()
+        if tax_role and tax_role not in ("base", "tax"):
+            problems.append(f"tax_role '{row['tax_role']}' is not base or tax")
+        elif tax_role and tax is None:
+            problems.append("tax_role needs the tax column")
         cost_centre = row.get("cost_centre", "") or None
         if cost_centre is not None and cost_centre not in cost_centres:
             problems.append(f"no cost centre '{cost_centre}'")
@@ -214,7 +269,7 @@ def parse_entries(company: Company, text: str) -> tuple[list[_Group], list[Impor
             account=account, debit=amounts["debit"], credit=amounts["credit"], label=row.get("label", ""),
             currency=row.get("currency") or None, amount_currency=amounts["amount_currency"], rate=amounts["rate"],
             party=party_id,
-            tax_code=tax, cost_centre=cost_centre, due_date=due,
+            tax_code=tax, tax_role=tax_role, cost_centre=cost_centre, due_date=due,
         )))
     return list(groups.values()), errors
 

@@ -64,9 +64,24 @@ def get_period(*, company: Company, name: str) -> Period:
     return period
 
 
-def _move(*, actor, period: Period, to: str, verb: str, check_permission: bool, reason: str = "") -> Period:
-    require(actor, period.company_id, "ledger.close", check_permission=check_permission)
+REOPEN_PERMISSION = "books.reopen"  # outside `ledger.*` on purpose (see LedgerConfig.ready)
+
+
+def _move(*, actor, period: Period, to: str, verb: str, check_permission: bool, reason: str = "",
+          permission: str = "ledger.close") -> Period:
+    require(actor, period.company_id, permission, check_permission=check_permission)
     with transaction.atomic():
+        if to == PeriodStatus.OPEN:
+            # The year row is held until commit, so a reopen and a year-end close (which takes
+            # it FOR UPDATE) cannot cross: a reopen that waited finds the year closed. Postings
+            # into a closed year would be missing from its closing entry.
+            year = FiscalYear.objects.select_for_update().get(pk=period.fiscal_year_id)
+            if year.status != PeriodStatus.OPEN:
+                raise ValidationFailed(
+                    f"Fiscal year FY{year.year} is {year.status}: its periods cannot be reopened. "
+                    "Its closing entry would have to be reversed first.",
+                    code="period.year_closed", field="period",
+                )
         before = period.status
         apply_transition(period, transitions=PERIOD_TRANSITIONS, to=to, code="period.illegal_transition")
         data = {"period": period.name, "from": before, "to": to}
@@ -77,18 +92,19 @@ def _move(*, actor, period: Period, to: str, verb: str, check_permission: bool, 
 
 
 def close_period(*, actor, period: Period, check_permission: bool = True) -> Period:
-    """Close a period: it refuses postings until someone with ledger.close reopens it."""
+    """Close a period: it refuses postings until someone with books.reopen reopens it."""
     return _move(actor=actor, period=period, to=PeriodStatus.CLOSED, verb=PERIOD_CLOSED.name,
                  check_permission=check_permission)
 
 
 def reopen_period(*, actor, period: Period, reason: str, check_permission: bool = True) -> Period:
-    """Reopen a closed period; the reason is kept in the activity. Locked periods never reopen."""
+    """Reopen a closed period (owners and administrators: books.reopen); the reason is kept
+    in the activity. Locked periods never reopen, nor periods of a closed fiscal year."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why the period is reopened.", code="period.reason_required", field="reason")
     return _move(actor=actor, period=period, to=PeriodStatus.OPEN, verb=PERIOD_REOPENED.name,
-                 check_permission=check_permission, reason=reason[:500])
+                 check_permission=check_permission, reason=reason[:500], permission=REOPEN_PERMISSION)
 
 
 def lock_period(*, actor, period: Period, check_permission: bool = True) -> Period:

@@ -27,6 +27,7 @@ ISOLATION = {
     ("GET", "/api/ledger/journals"): ByHeader(),
     ("GET", "/api/ledger/cost-centres"): ByHeader(),
     ("POST", "/api/ledger/cost-centres"): ByHeader({"code": "SPY", "name": "Spy"}),
+    ("PATCH", "/api/ledger/cost-centres/{cost_centre_id}"): ById({"is_active": False}),
     ("GET", "/api/ledger/periods"): ByHeader(),
     ("POST", "/api/ledger/periods/{period_id}/close"): ById(),
     ("POST", "/api/ledger/periods/{period_id}/reopen"): ById({"reason": "spying"}),
@@ -41,6 +42,7 @@ ISOLATION = {
 def path_ids(company, owner) -> dict:
     """acme's draft entry, an account, a group, a period and a fiscal year named by the templates above."""
     from keel.ledger.models import Account, AccountGroup, Period
+    from keel.ledger.services.chart import create_cost_centre
     from keel.ledger.services.periods import ensure_fiscal_year
     from keel.ledger.services.posting import LineInput, create_draft_entry
     from keel.ledger.tests.factories import set_up_books
@@ -56,4 +58,6 @@ def path_ids(company, owner) -> dict:
         "group_id": AccountGroup.objects.for_company(company).get(code="11").pk,
         "period_id": Period.objects.for_company(company).get(start=dt.date(2026, 3, 1)).pk,
         "fiscal_year": ISOLATED_YEAR,
+        "cost_centre_id": create_cost_centre(actor=None, company=company, code="OPS", name="Operations",
+                                             check_permission=False).pk,
     }

@@ -245,7 +245,8 @@ def test_cost_centres_and_journals_are_added_from_their_lists(books, web, client
     assert client_for(auditor).post("/ledger/cost-centres/", {"code": "X", "name": "X"}).status_code == 403
 
 
-def test_closing_reopening_with_a_reason_and_locking_periods(books, web):
+def test_closing_reopening_with_a_reason_and_locking_periods(books, client_for):
+    web = client_for(member(books, "administrator", username="admin@acme.test"))  # reopening is theirs
     period = Period.objects.get(company=books, start=dt.date(2026, 3, 1))
     web.post(f"/ledger/periods/{period.pk}/close/")
     period.refresh_from_db()
@@ -277,17 +278,20 @@ def test_opening_a_fiscal_year_and_closing_one_from_the_page(books, web):
     assert year.status == PeriodStatus.CLOSED
 
 
-def test_the_trial_balance_page_links_figures_to_entries_and_downloads_csv(books, web):
+def test_the_trial_balance_page_links_figures_to_the_general_ledger_and_downloads_csv(books, web):
     post_sale(books, amount="100.00")
     page = web.get("/ledger/trial-balance/?date_from=2026-03-01&date_to=2026-03-31").content.decode()
-    assert "/ledger/entries/?account=1200&amp;date_from=2026-03-01&amp;date_to=2026-03-31" in page
+    # Figures open the account's general ledger (no longer the entry list), as on every statement.
+    assert "/ledger/reports/general-ledger/?account=1200&amp;date_from=2026-03-01&amp;date_to=2026-03-31" in page
     assert "balanced" in page
     response = web.get("/ledger/trial-balance/?date_from=2026-03-01&date_to=2026-03-31&format=csv")
-    rows = response.content.decode().splitlines()
-    assert rows[0] == "code,name,type,opening,debit,credit,closing"
+    # The shared export: a title and a subtitle row, then the same columns as before.
+    rows = response.content.decode("utf-8-sig").splitlines()
+    assert rows[0] == "Trial balance"
+    assert rows[2] == "code,name,type,opening,debit,credit,closing"
     assert rows[-1] == ",Total,,,100.00,100.00,"
     report = trial_balance(books, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
-    assert len(rows) == len(report.rows) + 2
+    assert len(rows) == len(report.rows) + 4
     assert b"ends before it starts" in web.get("/ledger/trial-balance/?date_from=2026-04-01&date_to=2026-03-01").content
 
 
@@ -340,3 +344,21 @@ def test_the_journal_list_shows_this_years_postings_from_the_counters(books, web
     assert rows["SAL"] == (3, f"SAL/{year}/000003") and rows["GEN"] == (1, f"GEN/{year}/000001")
     assert rows["PUR"] == (0, "")
     assert f"Entries posted in FY{year}" in response.content.decode()
+
+
+def test_a_cost_centre_is_deactivated_and_reactivated_from_its_list(books, web, client_for):
+    from keel.ledger.models import CostCentre
+
+    web.post("/ledger/cost-centres/", {"code": "OPS", "name": "Operations"})
+    centre = CostCentre.objects.get(company=books, code="OPS")
+    assert Activity.objects.filter(company=books, verb="ledger.cost_centre_changed", data__action="created").exists()
+    assert client_for(member(books, "auditor")).post(f"/ledger/cost-centres/{centre.pk}/toggle/").status_code == 403
+    response = client_for(member(books, "accountant", username="second@acme.test")).post(
+        f"/ledger/cost-centres/{centre.pk}/toggle/", follow=True)
+    centre.refresh_from_db()
+    assert not centre.is_active and b"Cost centre OPS is inactive now." in response.content
+    web.post(f"/ledger/cost-centres/{centre.pk}/toggle/")
+    centre.refresh_from_db()
+    assert centre.is_active
+    assert list(Activity.objects.filter(company=books, verb="ledger.cost_centre_changed").order_by("id")
+                .values_list("data__action", flat=True)) == ["created", "deactivated", "activated"]

@@ -134,6 +134,31 @@ def test_foreign_currency_lines_import(books, tmp_path):
     assert line.currency_id == "USD" and line.amount_currency == Decimal("100.00") and line.debit == Decimal("110.00")
 
 
+def test_imported_tax_lines_reach_the_return_by_role(books, tmp_path):
+    from keel.ledger.tax_reports import get_tax_return
+
+    text = ("entry,date,journal,account,label,debit,credit,tax,tax_role\n"
+            "T1,2026-03-02,SAL,1200,,120.00,,,\n"
+            "T1,2026-03-02,SAL,4000,,,100.00,S20,\n"
+            "T1,2026-03-02,SAL,2200,,,20.00,S20,TAX\n")
+    out, _ = _run("import-entries", _file(tmp_path, text), "--company", "acme")
+    assert "1 entries (3 lines) posted" in out or "1 entry (3 lines) posted" in out
+    roles = dict(Line.objects.filter(company=books).values_list("account__code", "tax_role"))
+    assert roles == {"1200": "", "4000": "base", "2200": "tax"}
+    report = get_tax_return(books, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert (report.box("6"), report.box("1")) == (Decimal("100.00"), Decimal("20.00"))
+
+
+def test_a_bad_tax_role_is_reported_with_its_line_and_nothing_is_written(books, tmp_path):
+    text = ("entry,date,journal,account,label,debit,credit,tax,tax_role\n"
+            "T1,2026-03-02,SAL,1200,,10.00,,,base\n"
+            "T1,2026-03-02,SAL,4000,,,10.00,S20,vat\n")
+    _, err = _capture_errors(tmp_path, text)
+    assert "line 2: tax_role needs the tax column" in err
+    assert "line 3: tax_role 'vat' is not base or tax" in err
+    assert not Entry.objects.filter(company=books).exists()
+
+
 def test_trial_balance_formats(books):
     post_sale(books, amount="100.00")
     out, _ = _run("trial-balance", "--company", "acme", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")

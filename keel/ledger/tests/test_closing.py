@@ -138,3 +138,22 @@ def test_an_expense_account_deactivated_during_the_year_is_closed_and_stays_inac
         post_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 1, 5), check_permission=False,
                    lines=lines(("6100", "1.00", "0"), ("1400", "0", "1.00")))
     assert refused.value.code == "account.inactive"
+
+
+def test_the_profit_and_loss_of_a_closed_year_still_shows_what_it_earned(books, accountant):
+    from keel.ledger.reports import cash_flow, profit_and_loss, report_range
+
+    _a_year(books)
+    year = report_range(books, date_from=dt.date(2025, 1, 1), date_to=YEAR_END)
+    before = profit_and_loss(books, year).summary
+    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    after = profit_and_loss(books, year).summary
+    assert before == after
+    assert (after["total_income"], after["total_expenses"], after["net_result"]) == (
+        Decimal("1500.00"), Decimal("300.00"), Decimal("1200.00"))
+    december = profit_and_loss(books, report_range(books, date_from=dt.date(2025, 12, 1), date_to=YEAR_END)).summary
+    assert december["net_result"] == Decimal(0)  # nothing earned in December; the closing entry is not income
+    flow = cash_flow(books, year).summary
+    assert flow["net_result"] == Decimal("1200.00") and flow["reconciles"]
+    # The trial balance is the ledger's: after closing, the P&L accounts are at zero.
+    assert _closing(trial_balance(books, dt.date(2025, 1, 1), YEAR_END), "4000") == 0

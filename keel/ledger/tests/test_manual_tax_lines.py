@@ -12,7 +12,7 @@ import pytest
 from keel.api.tests.conftest import ApiClient
 from keel.core.exceptions import ValidationFailed
 from keel.ledger.models import Entry, Line, TaxCode
-from keel.ledger.services.chart import create_cost_centre
+from keel.ledger.services.chart import create_cost_centre, set_cost_centre_active
 from keel.ledger.services.posting import (
     LineInput,
     create_draft_entry,
@@ -107,7 +107,7 @@ def test_an_inactive_tax_code_is_refused_at_posting_but_a_reversal_may_use_it(bo
 
 def test_an_inactive_cost_centre_is_refused_at_posting_not_in_a_draft(books):
     centre = create_cost_centre(actor=None, company=books, code="OPS", name="Operations", check_permission=False)
-    type(centre).objects.filter(pk=centre.pk).update(is_active=False)
+    set_cost_centre_active(actor=None, cost_centre=centre, is_active=False, check_permission=False)
     lines = [LineInput(account="6100", debit=D(10), cost_centre="OPS"), LineInput(account="1200", credit=D(10))]
     draft = create_draft_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 10), lines=lines,
                                check_permission=False)

@@ -4,8 +4,6 @@ trial balance. Thin: forms parse, services decide, selectors read."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 from decimal import Decimal
 
 from django.contrib import messages
@@ -36,7 +34,6 @@ from keel.ledger.forms import (
     LineFormSet,
     ReasonForm,
     ReverseForm,
-    TrialBalanceForm,
     account_label,
     line_choices,
 )
@@ -50,8 +47,16 @@ from keel.ledger.models import (
     Period,
 )
 from keel.ledger.reports.statements import group_cash_flow
+from keel.ledger.reports.trial_balance import trial_balance_report
 from keel.ledger.services import chart, closing, importing, journals, periods, posting
 from keel.ledger.transitions import PERIOD_TRANSITIONS
+from keel.ledger.views.reports import (
+    EXPORT_FORMATS,
+    download,
+    export_links,
+    ledger_link,
+    read_range,
+)
 from keel.web.decorators import company_page
 from keel.web.forms import apply_error, run, submit
 from keel.web.links import record_url
@@ -286,6 +291,17 @@ def cost_centre_list(request):
     })
 
 
+@company_page("ledger.manage", methods=["POST"])
+def cost_centre_toggle(request, pk: int):
+    centre = get_visible(CostCentre.objects.select_related("company"), request.user, "ledger.manage",
+                         company=request.company, pk=pk)
+    active = not centre.is_active
+    outcome = run(request.company, "ledger.costcentre",
+                  lambda: chart.set_cost_centre_active(actor=request.user, cost_centre=centre, is_active=active))
+    return _done(request, outcome, f"Cost centre {centre.code} is {'active' if active else 'inactive'} now.",
+                 reverse("ledger:cost_centre_list"))
+
+
 @company_page("ledger.view")
 def journal_list(request):
     company = request.company
@@ -315,17 +331,22 @@ def journal_list(request):
 
 @company_page("ledger.view", methods=["GET"])
 def period_list(request):
+    from keel.ledger.choices import PeriodStatus
+
     company = request.company
     years = list(FiscalYear.objects.for_company(company).order_by("-year").prefetch_related(
         Prefetch("periods", queryset=Period.objects.order_by("start"))))
     rows = []
     for year in years:
-        rows.append((year, [(p, allowed_targets(PERIOD_TRANSITIONS, p.status)) for p in year.periods.all()]))
+        # The periods of a closed year do not reopen (periods.reopen_period): no Reopen button.
+        refused = () if year.status == PeriodStatus.OPEN else (PeriodStatus.OPEN,)
+        rows.append((year, [(p, [t for t in allowed_targets(PERIOD_TRANSITIONS, p.status) if t not in refused])
+                            for p in year.periods.all()]))
     return render(request, "ledger/books/period_list.html", {
         "years": rows, "year_form": FiscalYearForm(initial={"year": (years[0].year + 1) if years else
                                                             company.fiscal_year_of(timezone.localdate())}),
         "reason_form": ReasonForm(), "can_manage": _can(request, "ledger.manage"),
-        "can_close": _can(request, "ledger.close"),
+        "can_close": _can(request, "ledger.close"), "can_reopen": _can(request, periods.REOPEN_PERMISSION),
     })
 
 
@@ -362,8 +383,8 @@ def fiscal_year_close(request, pk: int):
     return redirect("ledger:period_list")
 
 
-def _period(request, pk: int) -> Period:
-    return get_visible(Period.objects.select_related("company"), request.user, "ledger.close",
+def _period(request, pk: int, permission: str = "ledger.close") -> Period:
+    return get_visible(Period.objects.select_related("company"), request.user, permission,
                        company=request.company, pk=pk)
 
 
@@ -374,9 +395,9 @@ def period_close(request, pk: int):
     return _done(request, outcome, f"Period {period.name} is closed.", reverse("ledger:period_list"))
 
 
-@company_page("ledger.close", methods=["POST"])
+@company_page(periods.REOPEN_PERMISSION, methods=["POST"])
 def period_reopen(request, pk: int):
-    period = _period(request, pk)
+    period = _period(request, pk, periods.REOPEN_PERMISSION)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         submissions.count(request.company, PERIOD_DOC, rejected=True)
@@ -606,44 +627,28 @@ def entry_import(request):
 # -- trial balance ------------------------------------------------------------------------
 
 
-def _money(value: Decimal) -> str:
-    from keel.ledger.schemas import _money as money
-
-    return money(value)
-
-
 @company_page("ledger.view", methods=["GET"])
 def trial_balance(request):
-    company = request.company
-    today = timezone.localdate()
-    default_from = company.fiscal_year_bounds(company.fiscal_year_of(today))[0]
-    form = TrialBalanceForm(request.GET or None, initial={"date_from": default_from, "date_to": today})
-    if form.is_bound and form.is_valid():
-        date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
-    else:
-        date_from, date_to = default_from, today
-        if not form.is_bound:
-            form = TrialBalanceForm(initial={"date_from": date_from, "date_to": date_to})
-    report = None
-    error = None
-    try:
-        report = selectors.trial_balance(company, date_from, date_to)
-    except KeelError as exc:
-        error = exc.message
-    if report is not None and request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (f'attachment; filename="trial-balance-{company.code}-{date_from}-'
-                                           f'{date_to}.csv"')
-        writer = csv.writer(response)
-        writer.writerow(["code", "name", "type", "opening", "debit", "credit", "closing"])
+    """Opening, debit, credit and closing per account for a range, built like the statements: the
+    shared range form (comparison toggle, cost centre, 1900-9998 date bounds), exports as CSV, XLSX
+    and PDF (`?format=`), and every figure opening the account's general ledger for its range."""
+    form, period = read_range(request)
+    report = trial_balance_report(request.company, period) if period is not None else None
+    fmt = request.GET.get("format")
+    if report is not None and fmt in EXPORT_FORMATS:
+        return download(report, fmt)
+    rows = []
+    if report is not None:
         for row in report.rows:
-            writer.writerow([row.code, row.name, row.account_type, _money(row.opening), _money(row.debit),
-                             _money(row.credit), _money(row.closing)])
-        writer.writerow(["", "Total", "", "", _money(report.total_debit), _money(report.total_credit), ""])
-        return response
+            rows.append({
+                "row": row,
+                "link": ledger_link(row.code, period.date_from, period.date_to, period.cost_centre),
+                "compare_link": ledger_link(row.code, period.compare_from, period.compare_to, period.cost_centre)
+                if period.has_comparison else None,
+            })
     return render(request, "ledger/books/trial_balance.html", {
-        "form": form, "report": report, "error": error, "date_from": date_from, "date_to": date_to,
-        "before": date_from - dt.timedelta(days=1),
+        "title": "Trial balance", "form": form, "report": report, "rows": rows,
+        "exports": export_links(request) if report is not None else [],
     })
 
 
@@ -659,6 +664,7 @@ urlpatterns = [
     path("account-groups/", account_group_list, name="account_group_list"),
     path("account-groups/<int:pk>/edit/", account_group_edit, name="account_group_edit"),
     path("cost-centres/", cost_centre_list, name="cost_centre_list"),
+    path("cost-centres/<int:pk>/toggle/", cost_centre_toggle, name="cost_centre_toggle"),
     path("journals/", journal_list, name="journal_list"),
     path("periods/", period_list, name="period_list"),
     path("fiscal-years/open/", fiscal_year_open, name="fiscal_year_open"),

@@ -3,7 +3,11 @@ export, approve / return to draft, delete) and budget versus actual."""
 
 from __future__ import annotations
 
+import json
+import re
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +29,8 @@ from keel.web.views import safe_next
 
 DOCUMENT = "ledger.budget"
 BLANK_ROWS = 5
+# Rows one grid post may carry (a chart of 300 accounts x a few cost centres fits; the CSV import takes as many).
+MAX_GRID_ROWS = services.MAX_IMPORT_ROWS
 
 
 class BudgetForm(forms.Form):
@@ -130,21 +136,84 @@ def budget_edit(request, pk: int):
     })
 
 
-def _grid_rows(request, months: int) -> tuple[list[services.BudgetRowInput], list[dict]]:
-    """The posted grid: rows with an account; every month's cell as typed (for showing errors)."""
+def _incomplete(detail: str) -> ValidationFailed:
+    return ValidationFailed(f"The grid arrived incomplete ({detail}), so nothing was saved. Reload the page and "
+                            "enter the amounts again.", code="budget.grid_incomplete", field="rows")
+
+
+def _grid_row(inputs: list, shown: list, account, centre, annual, amounts: list) -> None:
+    shown.append({"account": account, "cost_centre": centre, "annual": annual, "amounts": amounts})
+    if account:
+        inputs.append(services.BudgetRowInput(account=account, cost_centre=centre or None,
+                                              months=None if annual else [a or "0" for a in amounts],
+                                              annual=annual or None))
+
+
+def _json_grid(text: str, months: int) -> tuple[list[services.BudgetRowInput], list[dict]]:
+    """The grid as the page's script sends it: one field, a JSON list of
+    {"account", "cost_centre", "annual", "months": [one text per month]}."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise _incomplete("the grid field is not valid JSON") from None
+    if not isinstance(data, list):
+        raise _incomplete("the grid field is not a list of rows")
+    if len(data) > MAX_GRID_ROWS:
+        raise ValidationFailed(f"A budget grid has at most {MAX_GRID_ROWS} rows; import a CSV file instead.",
+                               code="budget.invalid", field="rows")
     inputs, shown = [], []
-    count_text = request.POST.get("rows", "0")
-    for index in range(min(int(count_text), 2000) if count_text.isdigit() and len(count_text) < 6 else 0):
+    for index, item in enumerate(data):
+        cells = item.get("months") if isinstance(item, dict) else None
+        texts = [item.get(key, "") for key in ("account", "cost_centre", "annual")] if cells is not None else []
+        if (not isinstance(cells, list) or len(cells) != months
+                or not all(isinstance(value, str) for value in (*texts, *cells))):
+            raise _incomplete(f"row {index + 1} is not a row of {months} months")
+        account, centre, annual = (value.strip() for value in texts)
+        _grid_row(inputs, shown, account, centre, annual, [value.strip() for value in cells])
+    return inputs, shown
+
+
+def _grid_rows(request, months: int) -> tuple[list[services.BudgetRowInput], list[dict]]:
+    """The posted grid: rows with an account; every month's cell as typed (for showing errors).
+
+    With the page's script the grid comes as one JSON field (`grid`), whatever its size;
+    without it, as 3 + 12 fields per row (`rows` says how many), which Django's
+    DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000) bounds to 66 rows of 12 months. Saving replaces the whole budget,
+    so a post whose row count is missing, not a number, or larger than the rows actually sent
+    is refused (ValidationFailed) rather than read as an empty grid.
+    """
+    if "grid" in request.POST:
+        return _json_grid(request.POST["grid"], months)
+    count_text = request.POST.get("rows")
+    if count_text is None:
+        raise _incomplete("it has no rows field")
+    if not re.fullmatch(r"[0-9]{1,6}", count_text):
+        raise _incomplete("its number of rows is not a number")
+    count = int(count_text)
+    if count > MAX_GRID_ROWS:
+        raise ValidationFailed(f"A budget grid has at most {MAX_GRID_ROWS} rows; import a CSV file instead.",
+                               code="budget.invalid", field="rows")
+    inputs, shown = [], []
+    for index in range(count):
+        if f"row-{index}-account" not in request.POST:
+            raise _incomplete(f"it announces {count} rows but row {index + 1} is missing")
         account = request.POST.get(f"row-{index}-account", "").strip()
         centre = request.POST.get(f"row-{index}-cost_centre", "").strip()
         annual = request.POST.get(f"row-{index}-annual", "").strip()
         amounts = [request.POST.get(f"row-{index}-m{m}", "").strip() for m in range(months)]
-        shown.append({"account": account, "cost_centre": centre, "annual": annual, "amounts": amounts})
-        if account:
-            inputs.append(services.BudgetRowInput(account=account, cost_centre=centre or None,
-                                                  months=None if annual else [a or "0" for a in amounts],
-                                                  annual=annual or None))
+        _grid_row(inputs, shown, account, centre, annual, amounts)
     return inputs, shown
+
+
+def _saved_rows(budget: Budget, periods: list[Period]) -> list[dict]:
+    return [{"account": row["account"].code, "cost_centre": row["cost_centre"].code if row["cost_centre"] else "",
+             "annual": "", "amounts": row["amounts"]} for row in services.budget_grid(budget, periods=periods)]
+
+
+def fallback_row_limit(months: int) -> int:
+    """How many rows the grid can post without its script (one field per cell, the CSRF token and `rows`)."""
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    return MAX_GRID_ROWS if limit is None else max(limit - 2, 0) // (3 + months)
 
 
 @company_page("budget.manage")
@@ -155,24 +224,28 @@ def budget_grid(request, pk: int):
     periods = _periods(budget)
     error = None
     if request.method == "POST":
-        inputs, shown = _grid_rows(request, len(periods))
-        outcome = run(company, DOCUMENT, lambda: services.set_budget_rows(
-            actor=request.user, budget=budget, rows=inputs, replace=True))
+        posted: dict[str, list] = {}
+
+        def save():
+            posted["inputs"], posted["shown"] = _grid_rows(request, len(periods))
+            return services.set_budget_rows(actor=request.user, budget=budget, rows=posted["inputs"], replace=True)
+
+        outcome = run(company, DOCUMENT, save)
         if outcome.ok:
-            messages.success(request, f"Budget saved: {len(inputs)} rows.")
+            messages.success(request, f"Budget saved: {len(posted['inputs'])} rows.")
             return redirect("ledger:budget_detail", pk=budget.pk)
         error = outcome.error
-        rows = shown
+        # What was typed, when it could be read; else (an incomplete post) the budget as saved.
+        rows = posted["shown"] if "shown" in posted else _saved_rows(budget, periods)
     else:
-        rows = [{"account": row["account"].code, "cost_centre": row["cost_centre"].code if row["cost_centre"] else "",
-                 "annual": "", "amounts": row["amounts"]} for row in services.budget_grid(budget, periods=periods)]
+        rows = _saved_rows(budget, periods)
     rows += [{"account": "", "cost_centre": "", "annual": "", "amounts": [""] * len(periods)}
              for _ in range(BLANK_ROWS)]
     accounts = Account.objects.for_company(company).filter(is_active=True).order_by("code").values_list("code", "name")
     centres = CostCentre.objects.for_company(company).filter(is_active=True).values_list("code", "name")
     return render(request, "ledger/budgets/budget_grid.html", {
         "budget": budget, "periods": periods, "rows": rows, "row_count": len(rows), "error": error,
-        "accounts": accounts, "centres": centres,
+        "accounts": accounts, "centres": centres, "fallback_rows": fallback_row_limit(len(periods)),
     }, status=400 if error else 200)
 
 

@@ -1,0 +1,125 @@
+"""The trial balance as a report: per account the opening balance, debits, credits and closing
+balance of a range, optionally beside the same four figures of a comparison range, for the
+whole company or one cost centre.
+
+The figures come from `keel.ledger.selectors.trial_balance` once per range, which reads the
+running balances (per period, and per day for the months a range cuts) and never journal
+lines; only a cost-centre filter reads lines (by index), as every statement's does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from keel.core.models import Company
+from keel.ledger import selectors
+from keel.ledger.reports._common import ZERO, ReportRange, money_quantum
+
+
+def _label(start: dt.date, end: dt.date) -> str:
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
+@dataclass
+class TrialBalanceLine:
+    """One account: its four figures in the range and, with a comparison, in the comparison range."""
+
+    account_id: int
+    code: str
+    name: str
+    account_type: str
+    opening: Decimal  # signed: positive is a debit balance
+    debit: Decimal
+    credit: Decimal
+    compare_opening: Decimal | None = None
+    compare_debit: Decimal | None = None
+    compare_credit: Decimal | None = None
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debit - self.credit
+
+    @property
+    def compare_closing(self) -> Decimal | None:
+        if self.compare_opening is None:
+            return None
+        return self.compare_opening + (self.compare_debit or ZERO) - (self.compare_credit or ZERO)
+
+    @property
+    def variance(self) -> Decimal | None:
+        """Closing balance minus the comparison's closing balance."""
+        other = self.compare_closing
+        return None if other is None else self.closing - other
+
+
+@dataclass
+class TrialBalanceReport:
+    """A trial balance ready to show, export (keel.ledger.exports) or serialise."""
+
+    company: Company
+    range: ReportRange
+    rows: list[TrialBalanceLine] = field(default_factory=list)
+    total_debit: Decimal = ZERO
+    total_credit: Decimal = ZERO
+    compare_total_debit: Decimal | None = None
+    compare_total_credit: Decimal | None = None
+    # None when filtered by a cost centre (see selectors.TrialBalance.is_balanced).
+    is_balanced: bool | None = None
+    compare_is_balanced: bool | None = None
+
+    kind = "trial_balance"
+    title = "Trial balance"
+
+    @property
+    def currency(self) -> str:
+        return self.company.base_currency_id
+
+    @property
+    def has_comparison(self) -> bool:
+        return self.range.has_comparison
+
+    @property
+    def amount_label(self) -> str:
+        return _label(self.range.date_from, self.range.date_to)
+
+    @property
+    def compare_label(self) -> str:
+        return _label(self.range.compare_from, self.range.compare_to) if self.has_comparison else ""
+
+
+def trial_balance_report(company: Company, period: ReportRange) -> TrialBalanceReport:
+    """The trial balance of `period` (a validated `report_range`): every account with a figure in
+    the range or the comparison range, by code, rounded to the currency's decimals."""
+    step = money_quantum(company)
+    current = selectors.trial_balance(company, period.date_from, period.date_to, cost_centre=period.cost_centre)
+    compare = (selectors.trial_balance(company, period.compare_from, period.compare_to, cost_centre=period.cost_centre)
+               if period.has_comparison else None)
+    report = TrialBalanceReport(company, period, is_balanced=current.is_balanced,
+                                compare_is_balanced=compare.is_balanced if compare is not None else None)
+    lines: dict[int, TrialBalanceLine] = {}
+    for row in current.rows:
+        lines[row.account_id] = TrialBalanceLine(
+            row.account_id, row.code, row.name, row.account_type, row.opening.quantize(step),
+            row.debit.quantize(step), row.credit.quantize(step))
+    if compare is not None:
+        for row in compare.rows:
+            line = lines.get(row.account_id)
+            if line is None:  # an account with figures only in the comparison range
+                line = lines[row.account_id] = TrialBalanceLine(
+                    row.account_id, row.code, row.name, row.account_type, ZERO.quantize(step), ZERO.quantize(step),
+                    ZERO.quantize(step))
+            line.compare_opening = row.opening.quantize(step)
+            line.compare_debit = row.debit.quantize(step)
+            line.compare_credit = row.credit.quantize(step)
+        for line in lines.values():
+            if line.compare_opening is None:
+                line.compare_opening = line.compare_debit = line.compare_credit = ZERO.quantize(step)
+    report.rows = sorted(lines.values(), key=lambda line: line.code)
+    report.total_debit = sum((line.debit for line in report.rows), ZERO).quantize(step)
+    report.total_credit = sum((line.credit for line in report.rows), ZERO).quantize(step)
+    if compare is not None:
+        report.compare_total_debit = sum((line.compare_debit for line in report.rows), ZERO).quantize(step)
+        report.compare_total_credit = sum((line.compare_credit for line in report.rows), ZERO).quantize(step)
+    return report
