@@ -47,7 +47,7 @@ from keel.ledger.services.chart import apply_chart_template, create_cost_centre
 from keel.ledger.services.closing import SOURCE_TYPE as CLOSING_SOURCE_TYPE
 from keel.ledger.services.closing import close_fiscal_year
 from keel.ledger.services.periods import ensure_fiscal_year, month_bounds
-from keel.ledger.services.posting import EntryInput, LineInput, post_entries_bulk
+from keel.ledger.services.posting import EntryInput, LineInput, post_entries_bulk, post_entry
 
 SOURCE_TYPE = "ledger.demo"
 CENT = Decimal("0.01")
@@ -93,8 +93,10 @@ def _tax_codes(company: Company) -> tuple[TaxCode | None, TaxCode | None]:
 
 
 def _parties(company: Company, role: str, count: int) -> list[Party]:
-    return list(Party.objects.for_company(company).filter(roles__role=role, is_active=True).order_by("name", "id")
-                .distinct()[:count])
+    # Sorted here, not by the database: PostgreSQL's collation orders names otherwise than
+    # SQLite, and the demo's books must be the same on both.
+    parties = Party.objects.for_company(company).filter(roles__role=role, is_active=True).distinct()
+    return sorted(parties, key=lambda party: (party.name, party.pk))[:count]
 
 
 def build_entries(company: Company, today: dt.date) -> list[EntryInput]:
@@ -351,6 +353,42 @@ def close_ended_years(company: Company, actor, today: dt.date) -> list[FiscalYea
     return years
 
 
+# A customer invoiced in USD and paid at a later rate, a second invoice still open:
+# something for the foreign open items (to settle) and the month-end revaluation.
+USD_SOURCE = "usd-export"
+
+
+def foreign_sales(company: Company, actor, today: dt.date) -> list[Entry]:
+    """Two USD invoices to a customer (40 and 12 days ago) and the payment of the
+    first (5 days ago), each at its day's rate; none when the demo made them already."""
+    if Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id=USD_SOURCE).exists():
+        return []
+    customers = _parties(company, "customer", 1)
+    if not customers:
+        return []
+    customer = customers[0]
+    source = {"source_type": SOURCE_TYPE, "source_id": USD_SOURCE}
+
+    def post(day: dt.date, journal: str, reference: str, lines: list[LineInput]) -> Entry:
+        return post_entry(actor=actor, company=company, journal=journal, date=day, reference=reference, lines=lines,
+                          check_permission=False, **source)
+
+    def invoice(days_ago: int, number: str, amount: str) -> Entry:
+        value, day = Decimal(amount), today - dt.timedelta(days=days_ago)
+        return post(day, "SAL", number, [
+            LineInput(account="1200", currency="USD", amount_currency=value, party=customer.pk, label=number,
+                      due_date=day + dt.timedelta(days=30)),
+            LineInput(account="4100", currency="USD", amount_currency=-value, label=f"Consulting, {number}")])
+
+    first = invoice(40, "INV-US-1", "4800.00")
+    second = invoice(12, "INV-US-2", "2150.00")
+    paid = post(today - dt.timedelta(days=5), "BNK", "INV-US-1", [
+        LineInput(account=BANK, currency="USD", amount_currency=Decimal("4800.00"), label="Wire from Acme Corp"),
+        LineInput(account="1200", currency="USD", amount_currency=Decimal("-4800.00"), party=customer.pk,
+                  label="INV-US-1 paid")])
+    return [first, second, paid]
+
+
 @register_demo_step
 def ledger_demo(demo: DemoContext) -> None:
     """Post a year (and more) of books for Keel Demo Ltd, with its VAT returns, an approved budget,
@@ -375,6 +413,7 @@ def ledger_demo(demo: DemoContext) -> None:
         post_entries_bulk(actor=actor, company=company, entries=returns, check_permission=False)
     approved_budget(company, actor, demo.owner_of(company), current)
     close_ended_years(company, actor, demo.today)
+    foreign_sales(company, actor, demo.today)
     from keel.ledger.bank_demo import load_bank_demo
 
     load_bank_demo(company, actor)

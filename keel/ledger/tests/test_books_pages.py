@@ -344,6 +344,9 @@ def test_the_journal_list_shows_this_years_postings_from_the_counters(books, web
     assert rows["SAL"] == (3, f"SAL/{year}/000003") and rows["GEN"] == (1, f"GEN/{year}/000001")
     assert rows["PUR"] == (0, "")
     assert f"Entries posted in FY{year}" in response.content.decode()
+    start, end = books.fiscal_year_bounds(year)
+    assert (f"/ledger/entries/?journal=SAL&amp;status=posted&amp;date_from={start:%Y-%m-%d}&amp;date_to={end:%Y-%m-%d}"
+            in response.content.decode())
 
 
 def test_a_cost_centre_is_deactivated_and_reactivated_from_its_list(books, web, client_for):

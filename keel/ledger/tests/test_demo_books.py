@@ -154,7 +154,7 @@ def test_the_current_year_has_an_approved_budget_per_cost_centre_and_the_reports
     report = budget_versus_actual(budget, budget_range(budget, dt.date(2026, 4, 1), dt.date(2026, 11, 30)))
     assert {key: report.summary[key] for key in ("actual_income", "budget_income", "actual_expenses",
                                                  "budget_expenses")} == {
-        "actual_income": D("301273.87"), "budget_income": D("297520.00"),
+        "actual_income": D("306776.86"), "budget_income": D("297520.00"),
         "actual_expenses": D("222585.70"), "budget_expenses": D("229640.00")}
     sales = budget_versus_actual(budget, budget_range(budget, None, None, "SALES"))
     assert [(row.code, row.compare) for row in sales.rows if row.kind == "account"] == [
@@ -164,13 +164,13 @@ def test_the_current_year_has_an_approved_budget_per_cost_centre_and_the_reports
     page = client.get("/ledger/reports/profit-and-loss/?date_from=2026-04-01&date_to=2026-11-30")
     assert page.status_code == 200
     totals = [(row.label, row.amount) for row in page.context["report"].rows if row.kind in ("subtotal", "total")]
-    assert totals[:3] == [("Total income (group)", D("301272.50")), ("Total financial and other results", D("1.37")),
-                          ("Total income", D("301273.87"))]
+    assert totals[:3] == [("Total income (group)", D("306775.49")), ("Total financial and other results", D("1.37")),
+                          ("Total income", D("306776.86"))]
     assert len({label for label, _ in totals}) == len(totals)
     page = client.get("/ledger/reports/balance-sheet/?date_to=2026-11-30")
     report = page.context["report"]
     totals = [(row.label, row.amount) for row in report.rows if row.kind in ("subtotal", "total", "info")]
-    assert ("Total equity (group)", D("145489.93")) in totals and ("Total equity", D("224178.10")) in totals
+    assert ("Total equity (group)", D("145489.93")) in totals and ("Total equity", D("229681.09")) in totals
     assert len({label for label, _ in totals}) == len(totals) and report.summary["is_balanced"]
     assert "Results of earlier years not yet closed" not in page.content.decode()  # FY2025 is closed
     page = client.get(f"/ledger/budgets/{budget.pk}/versus-actual/?date_from=2026-04-01&date_to=2026-11-30")
@@ -196,3 +196,17 @@ def test_books_loaded_by_an_earlier_demo_get_the_returns_the_budget_and_the_clos
     counts = _counts(company)
     _demo()
     assert _counts(company) == counts
+
+
+def test_the_demo_has_a_usd_invoice_paid_at_another_rate_to_settle_and_one_still_open():
+    from keel.ledger.services.settlements import list_open_items, settle_items
+
+    company = _demo()
+    lines = list(list_open_items(company).order_by("date", "id"))
+    assert [(line.entry.reference, line.amount_currency) for line in lines] == [
+        ("INV-US-1", D("4800.00")), ("INV-US-2", D("2150.00")), ("INV-US-1", D("-4800.00"))]
+    invoice, payment = lines[0], lines[2]
+    booked = invoice.debit - payment.credit
+    settlement = settle_items(actor=None, company=company, lines=[invoice.pk, payment.pk], check_permission=False)
+    assert settlement.difference == -booked and settlement.difference != 0
+    assert [line.entry.reference for line in list_open_items(company)] == ["INV-US-2"]

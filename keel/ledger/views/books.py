@@ -321,8 +321,10 @@ def journal_list(request):
     fiscal_year = company.fiscal_year_of(timezone.localdate())
     page_obj = page_of(selectors.list_journals(company).order_by("code", "id"), request)
     page_obj.object_list = selectors.attach_journal_numbering(company, page_obj.object_list, fiscal_year)
+    year_start, year_end = company.fiscal_year_bounds(fiscal_year)
     return render(request, "ledger/books/journal_list.html", {
-        "page_obj": page_obj, "fiscal_year": fiscal_year, "form": form, "can_manage": can_manage,
+        "page_obj": page_obj, "fiscal_year": fiscal_year, "year_start": year_start, "year_end": year_end,
+        "form": form, "can_manage": can_manage,
     })
 
 
