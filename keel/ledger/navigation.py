@@ -18,3 +18,6 @@ register_record_url("ledger.account", "ledger:account_edit")
 register_record_url("ledger.accountgroup", "ledger:account_group_list", with_id=False)
 register_record_url("ledger.period", "ledger:period_list", with_id=False)
 register_record_url("ledger.fiscalyear", "ledger:period_list", with_id=False)
+# Entries the ledger posts itself name what made them: a revaluation, a year-end close.
+register_record_url("ledger.revaluation", "ledger:revaluation_page", with_id=False)
+register_record_url("ledger.fiscal_year", "ledger:period_list", with_id=False)

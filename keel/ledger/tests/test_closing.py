@@ -157,3 +157,11 @@ def test_the_profit_and_loss_of_a_closed_year_still_shows_what_it_earned(books, 
     assert flow["net_result"] == Decimal("1200.00") and flow["reconciles"]
     # The trial balance is the ledger's: after closing, the P&L accounts are at zero.
     assert _closing(trial_balance(books, dt.date(2025, 1, 1), YEAR_END), "4000") == 0
+
+
+def test_the_closing_entry_links_to_the_fiscal_years_page(books, accountant, client_for):
+    _a_year(books)
+    entry = close_fiscal_year(actor=accountant, company=books, fiscal_year=2025).entry
+    response = client_for(accountant).get(f"/ledger/entries/{entry.pk}/")
+    assert response.context["source_url"] == "/ledger/periods/"
+    assert f'<a href="/ledger/periods/">ledger.fiscal_year {entry.source_id}</a>' in response.content.decode()
