@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from keel.core.activity import record
@@ -356,7 +357,9 @@ def budget_grid(budget: Budget, *, periods: list[Period] | None = None) -> list[
     step = quantum(currency_decimals(budget.company.base_currency_id))
     rows: dict[tuple, dict] = {}
     lines = (BudgetLine.objects.filter(company=budget.company_id, budget=budget)
-             .select_related("account", "cost_centre").order_by("account__code", "cost_centre__code", "period__start"))
+             .select_related("account", "cost_centre")
+             # The account's own row (no cost centre) first on both engines (PostgreSQL sorts NULLs last).
+             .order_by("account__code", F("cost_centre__code").asc(nulls_first=True), "period__start"))
     for line in lines:
         key = (line.account_id, line.cost_centre_id)
         row = rows.setdefault(key, {"account": line.account, "cost_centre": line.cost_centre,

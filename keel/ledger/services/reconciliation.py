@@ -276,6 +276,14 @@ def _amount_searched(search: str) -> list[Decimal]:
     return [amount, -amount] if amount else []
 
 
+def _dated_between(lines: QuerySet, date_from: dt.date | None, date_to: dt.date | None) -> QuerySet:
+    if date_from is not None:
+        lines = lines.filter(date__gte=date_from)
+    if date_to is not None:
+        lines = lines.filter(date__lte=date_to)
+    return lines
+
+
 def unreconciled_statement_lines(
     company: Company, bank_account: BankAccount | None = None, *, date_from: dt.date | None = None,
     date_to: dt.date | None = None, search: str = "",
@@ -286,10 +294,7 @@ def unreconciled_statement_lines(
         "statement", "statement__bank_account")
     if bank_account is not None:
         lines = lines.filter(statement__bank_account=bank_account)
-    if date_from is not None:
-        lines = lines.filter(date__gte=date_from)
-    if date_to is not None:
-        lines = lines.filter(date__lte=date_to)
+    lines = _dated_between(lines, date_from, date_to)
     search = (search or "").strip()
     if search:
         found = (Q(counterparty_name__icontains=search) | Q(reference__icontains=search)
@@ -317,10 +322,7 @@ def unreconciled_ledger_lines(
                 entry__reversal_of__isnull=True)
         .exclude(Exists(matched))
     )
-    if date_from is not None:
-        lines = lines.filter(date__gte=date_from)
-    if date_to is not None:
-        lines = lines.filter(date__lte=date_to)
+    lines = _dated_between(lines, date_from, date_to)
     search = (search or "").strip()
     if search:
         found = (Q(label__icontains=search) | Q(entry__reference__icontains=search)
