@@ -16,12 +16,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
 from keel.ledger.choices import CLOSING_SOURCE_TYPE, AccountType
-from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, Line
+from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, FiscalYear, Line
 from keel.ledger.selectors import movements
 
 ZERO = Decimal(0)
@@ -129,6 +131,17 @@ def _has_year_end(company: Company, start: dt.date | None, end: dt.date) -> bool
     return start is None or last_end >= start
 
 
+def closing_entries(company: Company, start: dt.date | None, end: dt.date) -> QuerySet[Entry]:
+    """The year-end closing entries (and their reversals) of the fiscal years ending from
+    `start` to `end`, found by their source index: a date range would walk every entry of the
+    range, and so would the model's (date, id) ordering, which is dropped here."""
+    years = FiscalYear.objects.filter(company=company, end__lte=end)
+    if start is not None:
+        years = years.filter(end__gte=start)
+    return Entry.objects.filter(company=company, source_type=CLOSING_SOURCE_TYPE,
+                                source_id__in=[str(pk) for pk in years.values_list("pk", flat=True)]).order_by()
+
+
 def account_totals(company: Company, start: dt.date | None, end: dt.date,
                    cost_centre: CostCentre | None = None, *, without_closing: bool = False) -> dict[int, list[Decimal]]:
     """Debit and credit per account of posted lines from `start` (or ever) to `end`.
@@ -141,12 +154,11 @@ def account_totals(company: Company, start: dt.date | None, end: dt.date,
         return {}
     totals = movements(company, start, end, cost_centre=cost_centre)
     if without_closing and cost_centre is None and _has_year_end(company, start, end):  # no cost centre on them
-        closing = (Line.objects.filter(company=company, date__lte=end, entry__in=Entry.objects.filter(
-                   company=company, source_type=CLOSING_SOURCE_TYPE).values("pk")).posted())
-        if start is not None:
-            closing = closing.filter(date__gte=start)
-        rows = (closing.values("account_id").annotate(d=MoneySum("debit"), c=MoneySum("credit"))
-                .values_list("account_id", "d", "c").order_by())
+        entry_ids = [pk for pk, day in closing_entries(company, start, end).values_list("pk", "date")
+                     if day <= end and (start is None or day >= start)]
+        rows = (Line.objects.filter(company=company, entry_id__in=entry_ids).posted().values("account_id")
+                .annotate(d=MoneySum("debit"), c=MoneySum("credit")).values_list("account_id", "d", "c")
+                .order_by()) if entry_ids else []
         for account_id, debit, credit in rows:
             totals[account_id][0] -= debit or ZERO
             totals[account_id][1] -= credit or ZERO

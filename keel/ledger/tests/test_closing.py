@@ -165,3 +165,22 @@ def test_the_closing_entry_links_to_the_fiscal_years_page(books, accountant, cli
     response = client_for(accountant).get(f"/ledger/entries/{entry.pk}/")
     assert response.context["source_url"] == "/ledger/periods/"
     assert f'<a href="/ledger/periods/">ledger.fiscal_year {entry.source_id}</a>' in response.content.decode()
+
+
+def test_the_closing_entries_are_found_by_their_source_index(books, accountant):
+    """A year's P&L reads its closing entries by source: not by walking the year's entries."""
+    from django.db import connection
+
+    from keel.ledger.reports._common import closing_entries
+
+    _a_year(books)
+    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    found = closing_entries(books, dt.date(2025, 1, 1), YEAR_END)
+    assert [entry.source_type for entry in found] == ["ledger.fiscal_year"]
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL plans by its statistics (on a few test rows, any index will do)
+    sql, params = found.values_list("pk", "date").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "ledger_entry_source" in plan  # SQLite keeps no statistics: the query must leave it no other choice
