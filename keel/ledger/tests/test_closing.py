@@ -184,3 +184,12 @@ def test_the_closing_entries_are_found_by_their_source_index(books, accountant):
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "ledger_entry_source" in plan  # SQLite keeps no statistics: the query must leave it no other choice
+
+
+def test_the_general_ledger_marks_the_closing_line_the_profit_and_loss_leaves_out(books, accountant, client_for):
+    _a_year(books)
+    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    page = client_for(accountant).get("/ledger/reports/general-ledger/?account=4000&date_from=2025-01-01"
+                                      "&date_to=2025-12-31").content.decode()
+    assert page.count("(year-end close: the profit and loss leaves it out)") == 1
+    assert "Year-end close FY2025" in page

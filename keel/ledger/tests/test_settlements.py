@@ -227,3 +227,14 @@ def _settlement(company, owner):
     Page("ledger:open_items", query="?account=1200&currency=USD&party=1"),
     Page("ledger:settlement_detail", make=_settlement),
 ])
+
+
+def test_an_auditor_sees_open_items_but_cannot_settle_or_undo(books, owner, item, client_for):
+    party, invoice, payment = item
+    auditor = client_for(member(books, "auditor"))
+    page = auditor.get("/ledger/settlements/open-items/").content.decode()
+    assert "Yankee Inc" in page and 'name="lines"' not in page  # no checkboxes without ledger.post
+    assert auditor.post("/ledger/settlements/open-items/", {"lines": [invoice.pk, payment.pk]}).status_code == 403
+    settlement = settle_items(actor=owner, company=books, lines=[invoice.pk, payment.pk])
+    assert auditor.post(f"/ledger/settlements/{settlement.pk}/undo/").status_code == 403
+    assert Settlement.objects.get(pk=settlement.pk).status == "posted" and Settlement.objects.count() == 1
