@@ -241,7 +241,7 @@ def filter_entries(
 ) -> QuerySet[Entry]:
     """Entries of the company narrowed by journal code, status, date range, an account code
     (entries with a line on it) and a search of number and reference (the books pages and API)."""
-    from django.db.models import Exists, OuterRef, Q
+    from django.db.models import Q
 
     entries = list_entries(company)
     if journal:
@@ -253,8 +253,15 @@ def filter_entries(
     if date_to:
         entries = entries.filter(date__lte=date_to)
     if account:
-        entries = entries.filter(Exists(Line.objects.filter(
-            company=company, entry=OuterRef("pk"), account__code=account)))
+        # The account's lines by the (company, account, date) index, within the date range
+        # when one is given; a correlated EXISTS per entry probed every entry of the company.
+        lines = Line.objects.filter(company=company, account__in=Account.objects.for_company(company)
+                                    .filter(code=account).values("pk"))
+        if date_from:
+            lines = lines.filter(date__gte=date_from)
+        if date_to:
+            lines = lines.filter(date__lte=date_to)
+        entries = entries.filter(pk__in=lines.values("entry_id"))
     if q:
         entries = entries.filter(Q(number__icontains=q.strip()) | Q(reference__icontains=q.strip()))
     return entries
@@ -264,8 +271,11 @@ def attach_entry_totals(company: Company, entries) -> list[Entry]:
     """Set `total` (sum of debits, in the company's currency and its decimals) on each of a
     page of entries, with one query for the page."""
     entries = list(entries)
+    # By entry only: the ids are of the company's entries already, and a company filter here
+    # makes SQLite (which keeps no statistics) walk an index that starts with the company,
+    # every line of it (160 ms at a million lines), instead of the entry index.
     totals = dict(
-        Line.objects.filter(company=company, entry_id__in=[e.pk for e in entries])
+        Line.objects.filter(entry_id__in=[e.pk for e in entries if e.company_id == company.pk])
         .values("entry_id").annotate(total=MoneySum("debit")).values_list("entry_id", "total").order_by()
     )
     for entry in entries:

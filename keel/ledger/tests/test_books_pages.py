@@ -365,3 +365,22 @@ def test_a_cost_centre_is_deactivated_and_reactivated_from_its_list(books, web, 
     assert centre.is_active
     assert list(Activity.objects.filter(company=books, verb="ledger.cost_centre_changed").order_by("id")
                 .values_list("data__action", flat=True)) == ["created", "deactivated", "activated"]
+
+
+def test_the_entry_totals_of_a_page_read_lines_by_their_entry(books, web):
+    """SQLite keeps no statistics: a company filter beside the entry ids made it walk every line
+    of the company by the (company, ...) indexes instead of the entry index."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        post_sale(books)
+    with CaptureQueriesContext(connection) as captured:
+        web.get("/ledger/entries/")
+    [totals] = [q["sql"] for q in captured.captured_queries if 'SUM' in q["sql"] and '"ledger_line"' in q["sql"]]
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL plans by its statistics
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {totals}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "ledger_line_entry_id" in plan
