@@ -17,6 +17,7 @@ from decimal import Decimal
 from keel.core.exceptions import ValidationFailed
 from keel.core.money import currency_decimals
 from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
+from keel.ledger.reports._common import range_label
 from keel.ledger.reports.trial_balance import TrialBalanceReport
 
 FORMATS = {
@@ -70,8 +71,7 @@ def budget_versus_actual_subtitle(report: Report) -> str:
     """What the columns "Actual" and "Budget" cover: the whole months of the range (a budget is monthly)."""
     period = report.range
     months = (period.date_to.year - period.date_from.year) * 12 + period.date_to.month - period.date_from.month + 1
-    return (f" · {period.date_from:%Y-%m-%d} – {period.date_to:%Y-%m-%d}"
-            f" ({months} month{'' if months == 1 else 's'})")
+    return f" · {range_label(period.date_from, period.date_to)} ({months} month{'' if months == 1 else 's'})"
 
 
 def ledger_table(ledger: GeneralLedger) -> Table:

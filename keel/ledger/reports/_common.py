@@ -122,6 +122,11 @@ def report_range(
     return ReportRange(date_from, date_to, compare_from, compare_to, get_cost_centre(company, cost_centre))
 
 
+def range_label(start: dt.date, end: dt.date) -> str:
+    """A report column's heading: "2026-01-01 – 2026-03-31"."""
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
 def _has_year_end(company: Company, start: dt.date | None, end: dt.date) -> bool:
     """Whether a fiscal year ends in the range (closing entries are dated a year's last day)."""
     year = company.fiscal_year_of(end)

@@ -23,15 +23,12 @@ from keel.ledger.reports._common import (
     figures,
     grouped_rows,
     natural,
+    range_label,
     rounded,
 )
 
 PROFIT_AND_LOSS_TYPES = {AccountType.INCOME, AccountType.EXPENSE}
 CASH_ROLES = {AccountRole.BANK, AccountRole.CASH}
-
-
-def _label(start: dt.date, end: dt.date) -> str:
-    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
 
 
 def _result(chart: Chart, totals: dict) -> Decimal:
@@ -54,8 +51,8 @@ def profit_and_loss(company: Company, period: ReportRange) -> Report:
     compare = (account_totals(company, period.compare_from, period.compare_to, period.cost_centre,
                               without_closing=True) if period.has_comparison else None)
     report = Report("profit_and_loss", "Profit and loss", company, period,
-                    amount_label=_label(period.date_from, period.date_to),
-                    compare_label=_label(period.compare_from, period.compare_to) if period.has_comparison else "",
+                    amount_label=range_label(period.date_from, period.date_to),
+                    compare_label=range_label(period.compare_from, period.compare_to) if period.has_comparison else "",
                     drill_from=period.date_from, drill_to=period.date_to)
     totals = {}
     sections = ((AccountType.INCOME, "Income"), (AccountType.EXPENSE, "Expenses"))
@@ -215,8 +212,8 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     current, opening = column(period.date_from, period.date_to)
     compare, opening_compare = column(period.compare_from, period.compare_to) if comparing else (None, None)
     report = Report("cash_flow", "Cash-flow statement", company, period,
-                    amount_label=_label(period.date_from, period.date_to),
-                    compare_label=_label(period.compare_from, period.compare_to) if comparing else "",
+                    amount_label=range_label(period.date_from, period.date_to),
+                    compare_label=range_label(period.compare_from, period.compare_to) if comparing else "",
                     drill_from=period.date_from, drill_to=period.date_to)
     by_category: dict[str, dict[int, tuple[Decimal, Decimal | None]]] = {
         OPERATING_NON_CASH: {}, WORKING_CAPITAL: {}, INVESTING: {}, FINANCING: {},

@@ -9,37 +9,22 @@ lines; only a cost-centre filter reads lines (by index), as every statement's do
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from keel.core.models import Company
 from keel.ledger import selectors
-from keel.ledger.reports._common import ZERO, ReportRange, money_quantum
-
-
-def _label(start: dt.date, end: dt.date) -> str:
-    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+from keel.ledger.reports._common import ZERO, ReportRange, money_quantum, range_label
 
 
 @dataclass
-class TrialBalanceLine:
-    """One account: its four figures in the range and, with a comparison, in the comparison range."""
+class TrialBalanceLine(selectors.TrialBalanceRow):
+    """One account: the selector's four figures in the range and, with a comparison, the same in
+    the comparison range."""
 
-    account_id: int
-    code: str
-    name: str
-    account_type: str
-    opening: Decimal  # signed: positive is a debit balance
-    debit: Decimal
-    credit: Decimal
     compare_opening: Decimal | None = None
     compare_debit: Decimal | None = None
     compare_credit: Decimal | None = None
-
-    @property
-    def closing(self) -> Decimal:
-        return self.opening + self.debit - self.credit
 
     @property
     def compare_closing(self) -> Decimal | None:
@@ -82,11 +67,11 @@ class TrialBalanceReport:
 
     @property
     def amount_label(self) -> str:
-        return _label(self.range.date_from, self.range.date_to)
+        return range_label(self.range.date_from, self.range.date_to)
 
     @property
     def compare_label(self) -> str:
-        return _label(self.range.compare_from, self.range.compare_to) if self.has_comparison else ""
+        return range_label(self.range.compare_from, self.range.compare_to) if self.has_comparison else ""
 
 
 def trial_balance_report(company: Company, period: ReportRange) -> TrialBalanceReport:

@@ -36,13 +36,8 @@ class OpenItemFilterForm(forms.Form):
 
 
 class SettleForm(forms.Form):
-    lines = forms.TypedMultipleChoiceField(coerce=int, required=False)
+    # The chosen lines come as checkboxes named "lines"; the service checks their ids.
     date = forms.DateField(required=False, widget=DateInput(), help_text="Empty: the latest line's date.")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The service checks the ids (the company's, posted, one item): any number is offered here.
-        self.fields["lines"].valid_value = lambda value: True
 
 
 @company_page("ledger.view")
@@ -64,7 +59,7 @@ def open_items(request):
         if settle_form.is_valid():
             values = settle_form.cleaned_data
             outcome = run(company, SETTLEMENT_DOC, lambda: settlements.settle_items(
-                actor=request.user, company=company, lines=values["lines"], date=values["date"]))
+                actor=request.user, company=company, lines=request.POST.getlist("lines"), date=values["date"]))
             if outcome.ok:
                 settlement = outcome.result
                 entry = f" (entry {settlement.entry.number})" if settlement.entry else " (no difference to post)"
