@@ -33,14 +33,17 @@ register_permissions(
         "event.manage": "Retry failed event deliveries",
         "attachment.view": "Download attachments of records one may see",
         "attachment.manage": "Upload and remove attachments",
-        "task.view": "See the company's tasks",
-        "task.manage": "Create, assign and complete tasks",
+        "task.view": "See the tasks assigned to you or your role, or created by you",
+        "task.manage": "Create tasks; complete, cancel, reopen and hand on your own tasks",
+        "task.supervise": "See every task of the company; reassign and complete anyone's",
         "kpi.view": "See the dashboard and KPIs",
         "kpi.manage": "Set KPI targets",
     }
 )
 
-_COMMON = ["task.*", "kpi.view", "attachment.view", "company.view"]
+# Everyone works their own tasks; supervising everyone's (`task.supervise`) is for owners and
+# administrators (`*`) unless a company gives it to a role.
+_COMMON = ["task.view", "task.manage", "kpi.view", "attachment.view", "company.view"]
 
 # code -> (name, description, permission patterns)
 DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
@@ -82,6 +85,6 @@ DEFAULT_ROLES: dict[str, tuple[str, str, list[str]]] = {
         "Support agent", "Answers and escalates helpdesk tickets",
         [*_COMMON, "party.view", "helpdesk.*", "contracts.view", "attachment.manage"],
     ),
-    "employee": ("Employee", "Works their own tasks", ["task.*", "company.view"]),
+    "employee": ("Employee", "Works their own tasks", ["task.view", "task.manage", "company.view"]),
     "auditor": ("Auditor (read-only)", "Reads everything, changes nothing", ["*.view"]),
 }

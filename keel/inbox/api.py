@@ -9,7 +9,6 @@ from keel.api.auth import actor
 from keel.api.context import CompanyRef, company_for, optional_company_for, track
 from keel.api.pagination import Page, PageQuery, paginate
 from keel.api.schemas import RecordId
-from keel.core.access import get_visible
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company, Role
 from keel.core.subjects import resolve_subject
@@ -25,8 +24,12 @@ def _status(filters: TaskFilters) -> str | None:
 
 
 def _task(request: HttpRequest, company: Company, task_id: int) -> Task:
-    queryset = Task.objects.select_related("company", "assignee", "assignee_role")
-    return get_visible(queryset, actor(request), "task.view", company=company, pk=task_id)
+    """A task the caller may see; another's task answers as an absent one does."""
+    task = selectors.visible_tasks(actor(request), company=company).select_related(
+        "company", "assignee", "assignee_role").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound("No such task.", code="record.not_found")
+    return task
 
 
 def _assignee(company: Company, username: str | None):
@@ -59,9 +62,11 @@ def my_tasks(request: HttpRequest, company_ref: CompanyRef, filters: Query[TaskF
 
 @router.get("", response=Page[TaskOut], url_name="task_list")
 def list_tasks(request: HttpRequest, company_ref: CompanyRef, filters: Query[TaskFilters], page: Query[PageQuery]):
-    """Every task of the company (status `open` by default; `any` for all)."""
+    """The company's tasks the caller may see: every one for a supervisor (`task.supervise`),
+    else theirs, their role's and the ones they created (status `open` by default; `any` for all)."""
     company = company_for(request, company_ref, "task.view")
-    return paginate(selectors.list_company_tasks(company, status=_status(filters)), page, ordering=("-id",))
+    return paginate(selectors.list_company_tasks(company, actor(request), status=_status(filters)), page,
+                    ordering=("-id",))
 
 
 @router.post("", response={201: TaskOut}, url_name="task_create")

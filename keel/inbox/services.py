@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from keel.core.access import has_permission, memberships, require_permission
+from keel.core.access import memberships, require_permission
 from keel.core.activity import record, subject_label
 from keel.core.exceptions import PermissionDenied, ValidationFailed
 from keel.core.models import Company, Membership, Role
@@ -73,13 +73,15 @@ def create_task(
 
 
 def can_work_on(user, task: Task) -> bool:
-    """The assignee, a holder of the assigned role, or a task manager of the company."""
+    """The assignee, a holder of the assigned role, the task's creator, or a supervisor of the
+    company's tasks (`task.supervise`)."""
     membership = memberships(user).get(task.company_id)
-    if membership is None:
+    if membership is None or not membership.role.allows("task.view"):
         return False
-    if task.assignee_id == user.pk or (task.assignee_role_id and membership.role_id == task.assignee_role_id):
+    if task.assignee_id == user.pk or task.created_by_id == user.pk or (
+            task.assignee_role_id and membership.role_id == task.assignee_role_id):
         return True
-    return has_permission(user, task.company_id, "task.manage") and membership.role.allows("membership.view")
+    return membership.role.allows("task.supervise")
 
 
 def _require_work(actor, task: Task) -> None:
@@ -115,7 +117,9 @@ def reopen_task(*, actor, task: Task) -> Task:
 
 
 def assign_task(*, actor, task: Task, assignee=None, assignee_role: Role | None = None) -> Task:
+    """Hand an open task to another member or role: a supervisor any task, others their own."""
     require_permission(actor, task.company_id, "task.manage")
+    _require_work(actor, task)
     _check_assignee(task.company, assignee, assignee_role)
     with transaction.atomic():
         updated = Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(assignee=assignee, assignee_role=assignee_role)

@@ -8,14 +8,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from keel.core.access import get_visible, has_permission
+from keel.core.access import has_permission
+from keel.core.exceptions import NotFound
 from keel.core.models import Role
 from keel.core.subjects import resolve_subject
 from keel.core.transitions import allowed_targets
 from keel.inbox.choices import TaskStatus
 from keel.inbox.forms import TaskFilterForm, TaskForm
 from keel.inbox.models import Task
-from keel.inbox.selectors import list_company_tasks, list_my_tasks
+from keel.inbox.selectors import list_company_tasks, list_my_tasks, visible_tasks
 from keel.inbox.services import can_work_on, cancel_task, complete_task, create_task, reopen_task
 from keel.inbox.transitions import TASK_TRANSITIONS
 from keel.web.decorators import company_page, user_page
@@ -47,7 +48,7 @@ def task_inbox(request):
 @company_page("task.view", methods=["GET"])
 def task_list(request):
     status = _status(request, TaskStatus.OPEN)
-    tasks = list_company_tasks(request.company, status=status)
+    tasks = list_company_tasks(request.company, request.user, status=status)
     return render(request, "inbox/task_list.html", {
         "page_obj": page_of(tasks, request), "filter_form": TaskFilterForm(initial={"status": status or ""}),
         "can_manage": has_permission(request.user, request.company, "task.manage"),
@@ -89,11 +90,13 @@ def task_create(request):
 
 def _task(request, pk: int) -> Task:
     # A task is reachable from "My tasks" in any of the user's companies, so it is looked up
-    # among every company where the user may see tasks (others give 404).
-    return get_visible(
-        Task.objects.select_related("company", "assignee", "assignee_role", "created_by", "completed_by"),
-        request.user, "task.view", pk=pk,
-    )
+    # among every task the user may see there (others give 404, as absent ones do).
+    tasks = visible_tasks(request.user).select_related(
+        "company", "assignee", "assignee_role", "created_by", "completed_by")
+    task = tasks.filter(pk=pk).first()
+    if task is None:
+        raise NotFound("No such task.", code="record.not_found")
+    return task
 
 
 @user_page(methods=["GET"])

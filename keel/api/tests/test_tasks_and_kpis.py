@@ -74,7 +74,8 @@ def test_a_task_is_completed_reopened_cancelled_and_reassigned(api, company, own
 def test_someone_elses_task_cannot_be_completed_by_an_employee(api_for, company, owner):
     employee = member(company, "employee")
     task = create_task(actor=owner, company=company, title="Owner's", assignee=owner)
-    assert_error(api_for(employee, company).post(f"/api/tasks/{task.pk}/complete"), 403, "task.not_yours")
+    # Not theirs to see: answered as an absent task is.
+    assert_error(api_for(employee, company).post(f"/api/tasks/{task.pk}/complete"), 404, "record.not_found")
     task.refresh_from_db()
     assert task.status == "open"
 
@@ -102,3 +103,18 @@ def test_targets_need_kpi_manage_and_a_known_kpi(api, api_for, company):
     accountant = member(company, "accountant")
     assert_error(api_for(accountant, company).put("/api/kpis/core.activity_volume/target", {"target": "1"}), 403, "permission.denied")
     assert not KpiTarget.objects.exists()
+
+
+def test_an_employee_reaches_only_their_own_tasks_over_the_api(api_for, company, owner):
+    employee = member(company, "employee")
+    others = create_task(actor=owner, company=company, title="Owner's", assignee=owner)
+    theirs = create_task(actor=owner, company=company, title="Employee's", assignee=employee)
+    client = api_for(employee, company)
+    listed = client.get("/api/tasks?status=any").json()["items"]
+    assert [t["id"] for t in listed] == [theirs.pk]
+    assert_error(client.get(f"/api/tasks/{others.pk}"), 404, "record.not_found")
+    assert_error(client.post(f"/api/tasks/{others.pk}/assign", {"assignee": employee.username}), 404,
+                 "record.not_found")
+    assert_error(client.post(f"/api/tasks/{others.pk}/complete"), 404, "record.not_found")
+    others.refresh_from_db()
+    assert (others.status, others.assignee_id) == ("open", owner.pk)

@@ -68,7 +68,7 @@ def party_detail(request, pk: int):
     tasks = []
     if can_see_tasks:
         tasks = list(
-            list_tasks_for_subject(request.company, "core.party", party.pk)
+            list_tasks_for_subject(request.company, request.user, "core.party", party.pk)
             .filter(status=TaskStatus.OPEN).select_related("assignee", "assignee_role")
         )
     return render(request, "core/party_detail.html", {

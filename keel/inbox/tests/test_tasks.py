@@ -11,7 +11,7 @@ from keel.core.models import Role
 from keel.core.tests.factories import member
 from keel.inbox.choices import TaskStatus
 from keel.inbox.models import Task
-from keel.inbox.selectors import list_my_tasks
+from keel.inbox.selectors import list_my_tasks, visible_tasks
 from keel.inbox.services import assign_task, cancel_task, complete_task, create_task, reopen_task
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,54 @@ def test_tasks_cannot_be_given_to_outsiders(company, owner, outsider, other_comp
 def test_overdue_is_open_and_past_due(company, owner):
     task = create_task(actor=owner, company=company, title="Late", assignee=owner, due_date=dt.date(2026, 1, 1))
     assert task.is_overdue(dt.date(2026, 1, 2)) and not task.is_overdue(dt.date(2026, 1, 1))
+
+
+def test_an_employee_sees_and_works_only_their_own_tasks(company, owner):
+    employee = member(company, "employee")
+    others = create_task(actor=owner, company=company, title="Owner's", assignee=owner)
+    theirs = create_task(actor=owner, company=company, title="Employee's", assignee=employee)
+    asked = create_task(actor=employee, company=company, title="Asked", assignee=owner)
+    assert set(visible_tasks(employee, company=company)) == {theirs, asked}
+    assert set(visible_tasks(owner, company=company)) == {others, theirs, asked}
+    with pytest.raises(PermissionDenied):
+        complete_task(actor=employee, task=others)
+    with pytest.raises(PermissionDenied):
+        assign_task(actor=employee, task=others, assignee=employee)
+    others.refresh_from_db()
+    assert (others.status, others.assignee_id) == ("open", owner.pk)
+    # Their own work they may hand on, and a task they asked for they may close.
+    assign_task(actor=employee, task=theirs, assignee=owner)
+    cancel_task(actor=employee, task=asked)
+    theirs.refresh_from_db()
+    asked.refresh_from_db()
+    assert (theirs.assignee_id, asked.status) == (owner.pk, "cancelled")
+
+
+def test_a_role_given_task_supervise_sees_and_reassigns_every_task(company, owner):
+    lead = member(company, "employee")
+    lead_role = Role.objects.for_company(company).get(memberships__user=lead)
+    lead_role.permissions = [*lead_role.permissions, "task.supervise"]
+    lead_role.save()
+    task = create_task(actor=owner, company=company, title="Owner's", assignee=owner)
+    assert list(visible_tasks(lead, company=company)) == [task]
+    assign_task(actor=lead, task=task, assignee=lead)
+    complete_task(actor=lead, task=task)
+    task.refresh_from_db()
+    assert (task.assignee_id, task.status) == (lead.pk, "done")
+
+
+def test_shipped_roles_stored_with_task_wildcard_keep_only_their_own_tasks(company):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("keel.core.migrations.0003_own_tasks_for_shipped_roles")
+    roles = Role.objects.for_company(company)
+    roles.filter(code="employee").update(permissions=["task.*", "company.view"])
+    roles.filter(code="owner").update(permissions=["*"])
+    custom = Role.objects.create(company=company, code="lead", name="Lead", permissions=["task.*"])
+    migration.own_tasks(apps, None)
+    assert roles.get(code="employee").permissions == ["company.view", "task.manage", "task.view"]
+    assert roles.get(code="owner").permissions == ["*"]
+    custom.refresh_from_db()
+    assert custom.permissions == ["task.*"]

@@ -125,11 +125,24 @@ def test_an_illegal_move_shows_a_message_and_changes_nothing(company, owner, cli
 
 
 def test_someone_elses_task_cannot_be_completed(company, owner, client_for):
+    # Not theirs to see, so not theirs to act on: the same answer as for a task that is not there.
     task = a_task(company, owner)
     clerk = member(company, "billing_clerk")
-    assert client_for(clerk).post(f"/tasks/{task.pk}/complete/").status_code == 403
+    assert client_for(clerk).post(f"/tasks/{task.pk}/complete/").status_code == 404
     task.refresh_from_db()
     assert task.status == "open"
+
+
+def test_an_employee_lists_only_their_own_tasks(company, owner, client_for):
+    employee = member(company, "employee")
+    a_task(company, owner, title="Owner's approval")
+    a_task(company, owner, title="Employee's checklist", assignee=employee)
+    create_task(actor=employee, company=company, title="Asked of the owner", assignee=owner)
+    content = client_for(employee).get("/tasks/?status=").content.decode()
+    assert "Employee&#x27;s checklist" in content and "Asked of the owner" in content
+    assert "Owner&#x27;s approval" not in content
+    everything = client_for(owner).get("/tasks/?status=").content.decode()
+    assert "Owner&#x27;s approval" in everything and "Employee&#x27;s checklist" in everything
 
 
 def test_a_task_of_another_company_is_404_for_every_action(company, owner, outsider, client_for):
