@@ -18,6 +18,7 @@ from keel.core.activity import record
 from keel.core.choices import AddressKind, ContactKind, PartyKind, PartyRoleType
 from keel.core.exceptions import Conflict, ValidationFailed
 from keel.core.identifiers import validate_country, validate_tax_id
+from keel.core.locks import hold_company_lock
 from keel.core.models import Address, Company, ContactPoint, Party, PartyRole
 
 PARTY_CREATED = events.declare("core.party_created", "A party (customer, supplier, person...) was created")
@@ -158,15 +159,19 @@ def create_party(
     )
     role_codes = _clean_roles(roles)
     cleaned_addresses = [_clean_address(a) for a in addresses or []]
-    if not allow_duplicate:
-        duplicates = find_duplicates(company=company, name=values["name"], tax_id=values["tax_id"], email=values["email"])
-        if duplicates:
-            raise Conflict(
-                f"This looks like an existing party: {duplicates[0].party.name} ({duplicates[0].reason}).",
-                code="party.possible_duplicate",
-                extra={"duplicates": [{"id": d.party.pk, "name": d.party.name, "reason": d.reason} for d in duplicates]},
-            )
     with transaction.atomic():
+        # Two requests creating the same party at once: the second waits here, then finds the first's.
+        hold_company_lock(company.pk, "core.party_create")
+        if not allow_duplicate:
+            duplicates = find_duplicates(company=company, name=values["name"], tax_id=values["tax_id"],
+                                         email=values["email"])
+            if duplicates:
+                raise Conflict(
+                    f"This looks like an existing party: {duplicates[0].party.name} ({duplicates[0].reason}).",
+                    code="party.possible_duplicate",
+                    extra={"duplicates": [{"id": d.party.pk, "name": d.party.name, "reason": d.reason}
+                                          for d in duplicates]},
+                )
         party = Party.objects.create(company=company, **values)
         PartyRole.objects.bulk_create([PartyRole(company=company, party=party, role=r) for r in role_codes])
         Address.objects.bulk_create([Address(company=company, party=party, **a) for a in cleaned_addresses])

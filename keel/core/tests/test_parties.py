@@ -124,3 +124,42 @@ def test_contact_points_are_validated(company, owner):
     with pytest.raises(ValidationFailed):
         add_contact_point(actor=owner, party=party, kind="pigeon", value="x")
     assert party.contact_points.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_clerks_creating_the_same_party_at_once_create_one():
+    import threading
+
+    from django.db import connection, connections
+
+    from keel.core.tests.factories import CompanyFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent requests are tested on PostgreSQL (SQLite writers queue at BEGIN)")
+    company = CompanyFactory(code="acme")
+    clerk = member(company, "billing_clerk")
+    start = threading.Barrier(20)
+    created, refused, errors = [], [], []
+
+    def clerk_creates() -> None:
+        try:
+            start.wait()
+            created.append(create_party(actor=clerk, company=company, name="Hooli Ltd", tax_id="", email="ap@hooli.test"))
+        except Conflict as conflict:
+            refused.append(conflict)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=clerk_creates) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(created) == 1 and len(refused) == 19
+    assert Party.objects.for_company(company).count() == 1
+    assert {r.extra["duplicates"][0]["id"] for r in refused} == {created[0].pk}
+    assert all("Hooli Ltd" in r.message for r in refused)
