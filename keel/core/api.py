@@ -30,6 +30,7 @@ from keel.core.models import (
     Party,
     Role,
 )
+from keel.core.records import parse_id
 from keel.core.schemas import (
     ActivityFilters,
     ActivityOut,
@@ -295,12 +296,11 @@ def list_activities(
         else Activity.objects.visible_to(actor(request), "activity.view")
     ).select_related("actor", "company")
     if filters.actor:
-        if not filters.actor.isdigit():
+        actor_id = parse_id(filters.actor)
+        if actor_id is None:
             queryset = queryset.filter(actor__username=filters.actor)
-        elif len(filters.actor) <= 18:
-            queryset = queryset.filter(actor_id=int(filters.actor))
         else:
-            queryset = queryset.none()
+            queryset = queryset.filter(actor_id=actor_id)
     if filters.verb:
         queryset = queryset.filter(verb=filters.verb)
     if filters.subject_type:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
+from keel.core.records import parse_id
+
 _routes: dict[str, tuple[str, bool]] = {}
 
 
@@ -24,8 +26,7 @@ def record_url(subject_type: str, subject_id) -> str | None:
     try:
         if not with_id:
             return reverse(url_name)
-        if not str(subject_id).isdigit():
-            return None
-        return reverse(url_name, kwargs={"pk": int(subject_id)})
+        pk = parse_id(subject_id)
+        return reverse(url_name, kwargs={"pk": pk}) if pk is not None else None
     except NoReverseMatch:
         return None

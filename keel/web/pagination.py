@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
+from keel.core.records import parse_id
+
 PAGE_SIZE = 50
 
 
@@ -35,7 +37,7 @@ class KeysetPage:
 def keyset_page(queryset: QuerySet, before: str | None, *, key: str = "seq", size: int = PAGE_SIZE) -> KeysetPage:
     """Rows newest first (descending `key`), starting below `before` when given."""
     queryset = queryset.order_by(f"-{key}")
-    cursor = int(before) if before and str(before).isdigit() and len(str(before)) < 19 else None
+    cursor = parse_id(before)
     if cursor is not None:
         queryset = queryset.filter(**{f"{key}__lt": cursor})
     rows = list(queryset[: size + 1])

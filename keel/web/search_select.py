@@ -29,6 +29,7 @@ from django.db.models import Model, QuerySet
 from django.urls import reverse_lazy
 
 from keel.core.models import Company, Party
+from keel.core.records import parse_id
 
 # The search page answers at most this many matches; more: type more of the name.
 SEARCH_LIMIT = 20
@@ -40,10 +41,7 @@ def _record_id(value: Any) -> int | None:
     """A positive database id from a form value (or a record), else None."""
     if isinstance(value, Model):
         return value.pk
-    text = str(value if value is not None else "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 18:
-        return int(text)
-    return None
+    return parse_id(value)
 
 
 class RecordLookup:

@@ -16,6 +16,7 @@ from keel.api.tokens import create_token, revoke_token
 from keel.core.access import memberships
 from keel.core.exceptions import KeelError
 from keel.core.middleware import SESSION_KEY
+from keel.core.records import parse_id
 from keel.core.selectors import suggest_parties
 from keel.web.decorators import company_page, user_page
 from keel.web.forms import apply_error
@@ -47,7 +48,7 @@ def company_switch(request):
     """Make another of the user's companies the active one (kept in the session)."""
     raw = request.POST.get("company", "")
     mine = memberships(request.user)
-    company_id = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    company_id = parse_id(raw)
     if company_id not in mine:
         messages.error(request, "You do not belong to that company.")
         return redirect("web:dashboard")
@@ -62,7 +63,7 @@ def _list_page_of(target: str) -> str:
     path = target.split("?", 1)[0]
     kept = []
     for segment in path.strip("/").split("/"):
-        if segment.isdigit():
+        if parse_id(segment) is not None:
             break
         kept.append(segment)
     candidate = "/" + "/".join(s for s in kept if s) + ("/" if any(kept) else "")

@@ -7,13 +7,14 @@ import datetime as dt
 from django.core.management.base import CommandError
 
 from keel.core.models import Company
+from keel.core.records import parse_id
 
 
 def company_by_code(code: str) -> Company:
     """The company with this code (or numeric id); a CommandError naming it otherwise."""
     found = Company.objects.filter(code=code).first()
-    if found is None and str(code).isdigit():
-        found = Company.objects.filter(pk=int(code)).first()
+    if found is None and parse_id(code) is not None:
+        found = Company.objects.filter(pk=parse_id(code)).first()
     if found is None:
         known = ", ".join(Company.objects.order_by("code").values_list("code", flat=True)[:20]) or "none yet"
         raise CommandError(f"No company '{code}' (known: {known}).")
