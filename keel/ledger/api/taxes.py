@@ -94,6 +94,8 @@ class ComputeLineIn(InputSchema):
 
 
 class ComputeIn(InputSchema):
+    kind: Literal["sales", "purchase"] = Field(
+        description="The document's kind: sales (an invoice) or purchase (a bill); its codes are of that kind.")
     lines: Annotated[list[ComputeLineIn], Field(min_length=1, max_length=1000)]
     rounding: Literal["line", "document"] = TaxRounding.LINE.value
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = Field(
@@ -125,6 +127,7 @@ class TaxTotalOut(Schema):
 class ComputationOut(Schema):
     currency: str
     rounding: str
+    kind: str
     lines: list[ComputedLineOut]
     totals: list[TaxTotalOut]
     net_total: Decimal
@@ -274,12 +277,12 @@ def compute_taxes(request: HttpRequest, company_ref: CompanyRef, payload: Comput
     company = company_for(request, company_ref, "tax.view")
     with track(request, company):
         computation = taxes.compute_taxes(
-            company=company, rounding=payload.rounding, currency=payload.currency,
+            company=company, kind=payload.kind, rounding=payload.rounding, currency=payload.currency,
             lines=[taxes.DocumentLine(amount=line.amount, quantity=line.quantity, unit_price=line.unit_price,
                                       tax_codes=line.tax_codes) for line in payload.lines],
         )
     return {
-        "currency": computation.currency, "rounding": computation.rounding,
+        "currency": computation.currency, "rounding": computation.rounding, "kind": computation.kind,
         "lines": [{"index": line.index, "net": line.net, "tax": line.tax, "gross": line.gross,
                    "taxes": [{"tax_code": t.tax_code.code, "group": t.group.code if t.group else None, "base": t.base,
                               "tax": t.tax} for t in line.taxes]}

@@ -13,7 +13,7 @@ ISOLATION = {
     ("POST", "/api/ledger/tax-codes"): ByHeader({"code": "SPY", "name": "Spy", "rate": "1"}),
     ("GET", "/api/ledger/tax-codes/{tax_code_id}"): ById(),
     ("PATCH", "/api/ledger/tax-codes/{tax_code_id}"): ById({"rate": "99"}),
-    ("POST", "/api/ledger/taxes/compute"): ByHeader({"lines": [{"amount": "100", "tax_codes": ["S20"]}]}),
+    ("POST", "/api/ledger/taxes/compute"): ByHeader({"kind": "sales", "lines": [{"amount": "100", "tax_codes": ["S20"]}]}),
     ("GET", "/api/ledger/tax-return"): ByHeader(query="?date_from=2026-01-01&date_to=2026-12-31"),
     ("GET", "/api/ledger/revaluations"): ByHeader(),
     ("GET", "/api/ledger/revaluations/preview"): ByHeader(query="?period_end=2026-01-31"),
