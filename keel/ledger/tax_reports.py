@@ -170,11 +170,11 @@ def total_terms(formula: str) -> list[tuple[int, str]]:
     text = re.sub(r"\s+", "", formula or "")
     if not text:
         return []
-    if not re.fullmatch(r"[+-]?[^+-]+([+-][^+-]+)*", text):
+    if not re.fullmatch(r"[+-]?[\w.]+([+-][\w.]+)*", text):
         raise ValidationFailed(f"'{formula}' is not a sum of boxes (write e.g. 1+2 or 3-4).",
                                code="tax_box.invalid_total", field="total_of")
     terms = []
-    for sign, box in re.findall(r"([+-]?)([^+-]+)", text):
+    for sign, box in re.findall(r"([+-]?)([\w.]+)", text):
         if len(box) > 20:
             raise ValidationFailed("A box is named in at most 20 characters.", code="tax_box.invalid_total",
                                    field="total_of")

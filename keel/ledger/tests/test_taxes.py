@@ -290,7 +290,10 @@ def test_the_return_page_drills_down_to_the_entries(books, owner, client_for):
     content = client.get("/ledger/tax-return/lines/?box=1&date_from=2026-03-01&date_to=2026-03-31").content.decode()
     assert f"/ledger/entries/{entry.pk}/" in content and entry.number in content
     download = client.get("/ledger/tax-return/?date_from=2026-03-01&date_to=2026-03-31&format=csv")
-    assert download["Content-Type"].startswith("text/csv") and b"1,S20,tax,20.00" in download.content
+    # The exports share the other reports' machinery: each box with its name, the parts behind it.
+    assert download["Content-Type"].startswith("text/csv")
+    assert b"\n1,VAT due in the period on sales and other outputs,20.00\r" in download.content
+    assert b",  S20 tax,20.00\r" in download.content and b",Net tax payable (negative: to reclaim),20.00" in download.content
     assert b"No lines behind" in client.get("/ledger/tax-return/lines/?box=4&date_from=2026-03-01&date_to=2026-03-31").content
 
 

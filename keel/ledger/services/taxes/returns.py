@@ -27,6 +27,7 @@ from django.utils import timezone
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
+from keel.core.money import round_amount
 from keel.ledger.choices import FilingFrequency
 from keel.ledger.events import TAX_RETURN_FILED, TAX_SETTINGS_CHANGED
 from keel.ledger.models import TaxBox, TaxCode, TaxReturn, TaxReturnBox, TaxReturnLine, TaxSettings
@@ -227,8 +228,12 @@ class ReturnComparison:
     boxes: list[BoxComparison] = field(default_factory=list)
 
     @property
+    def filed_net_payable(self) -> Decimal:
+        return round_amount(self.tax_return.net_payable, self.tax_return.currency)
+
+    @property
     def net_payable_difference(self) -> Decimal:
-        return self.current.net_payable - self.tax_return.net_payable
+        return self.current.net_payable - self.filed_net_payable
 
     @property
     def has_difference(self) -> bool:
@@ -238,6 +243,7 @@ class ReturnComparison:
 def compare_with_ledger(tax_return: TaxReturn) -> ReturnComparison:
     """The filed figures, box by box, next to the ledger's figures for the same period now."""
     company = tax_return.company
+    currency = tax_return.currency
     current = get_tax_return(company, tax_return.date_from, tax_return.date_to,
                              setup=setup_from_snapshot(company, tax_return.setup))
     now = {box.box: box for box in current.boxes}
@@ -245,7 +251,7 @@ def compare_with_ledger(tax_return: TaxReturn) -> ReturnComparison:
     seen = set()
     for filed in tax_return.boxes.all():
         live = now.get(filed.box)
-        comparison.boxes.append(BoxComparison(filed.box, filed.name, filed.amount,
+        comparison.boxes.append(BoxComparison(filed.box, filed.name, round_amount(filed.amount, currency),
                                               live.amount if live else ZERO, filed.is_total))
         seen.add(filed.box)
     for box in current.boxes:  # a box the filed setup did not show (a code created since)
