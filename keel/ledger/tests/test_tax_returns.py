@@ -38,6 +38,7 @@ from keel.ledger.services.taxes import (
     update_tax_code,
 )
 from keel.ledger.tax_reports import get_tax_return
+from keel.web.tests.pages import Page, page_tests
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +357,24 @@ def test_the_api_refuses_filing_without_the_permission(books):
     assert_error(api.put("/api/ledger/tax-settings", {"filing_frequency": "monthly"}), 403)
     assert not TaxReturn.objects.for_company(books).exists()
     assert api.get("/api/ledger/tax-returns").status_code == 200
+
+
+(test_page_renders, test_page_needs_permission, test_page_of_other_company_is_404, test_page_needs_login) = page_tests([
+    Page("ledger:tax_box_list"),
+])
+
+
+def test_naming_a_box_on_the_page(books, accountant, client_for):
+    client = client_for(accountant)
+    content = client.get("/ledger/tax-boxes/").content.decode()
+    assert BOX_1 in content and "3-4" in content
+    response = client.post("/ledger/tax-boxes/", {"box": "10", "name": "Eco-tax due", "total_of": ""})
+    assert response.status_code == 302 and TaxBox.objects.get(company=books, box="10").name == "Eco-tax due"
+    response = client.post("/ledger/tax-boxes/", {"box": "11", "name": "Bad", "total_of": "12+1"})
+    assert response.status_code == 200 and b"come before" in response.content
+    assert not TaxBox.objects.filter(company=books, box="11").exists()
+    auditor = member(books, "auditor", username="auditor@acme.test")
+    response = client_for(auditor).post("/ledger/tax-boxes/", {"box": "1", "name": "Renamed"})
+    assert response.status_code == 403 and TaxBox.objects.get(company=books, box="1").name == BOX_1
+    content = client_for(accountant).get("/ledger/tax-return/lines/?box=1&date_from=2026-03-01&date_to=2026-03-31")
+    assert BOX_1.encode() in content.content

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
-from keel.core.access import get_visible, has_permission
+from keel.core.access import get_visible, has_permission, require_permission
 from keel.core.exceptions import ValidationFailed
 from keel.ledger import exports
 from keel.ledger.choices import FilingFrequency, PeriodStatus, TaxKind
-from keel.ledger.models import Account, Period, Revaluation, TaxCode, TaxCodeComponent
+from keel.ledger.models import Account, Period, Revaluation, TaxBox, TaxCode, TaxCodeComponent
 from keel.ledger.services.revaluation import (
     list_revaluations,
     post_revaluation,
@@ -33,9 +33,10 @@ from keel.ledger.services.taxes import (
     list_tax_returns,
     period_to_file,
     set_filing_frequency,
+    set_tax_box,
     update_tax_code,
 )
-from keel.ledger.tax_reports import get_tax_return, list_box_lines
+from keel.ledger.tax_reports import box_order, get_tax_return, list_box_lines
 from keel.web.decorators import company_page
 from keel.web.forms import DateInput, run, submit
 from keel.web.links import register_record_url
@@ -277,10 +278,37 @@ def tax_return_box(request):
     if code:
         tax_code = TaxCode.objects.for_company(request.company).filter(code=code).first()
     lines = list_box_lines(request.company, box, date_from, date_to, tax_code=tax_code)
+    box_name = TaxBox.objects.for_company(request.company).filter(box=box).values_list("name", flat=True).first()
     return render(request, "ledger/taxes/tax_return_box.html", {
-        "form": form, "box": box, "tax_code": tax_code, "page_obj": page_of(lines, request),
+        "form": form, "box": box, "box_name": box_name or "", "tax_code": tax_code, "page_obj": page_of(lines, request),
         "date_from": date_from, "date_to": date_to,
     })
+
+
+class TaxBoxForm(forms.Form):
+    box = forms.CharField(max_length=20, help_text="Its number or code on the authority's form, e.g. 6.")
+    name = forms.CharField(max_length=300)
+    total_of = forms.CharField(max_length=200, required=False, label="Total of",
+                               help_text="For a total: the earlier boxes it adds or subtracts, e.g. 3-4. Empty for a "
+                                         "box the tax codes fill.")
+
+
+@company_page("tax.view")
+def tax_box_list(request):
+    """The return's boxes with their names and totals; who manages taxes names or adds one."""
+    company = request.company
+    can_manage = has_permission(request.user, company, "tax.manage")
+    form = TaxBoxForm()
+    if request.method == "POST":
+        require_permission(request.user, company, "tax.manage")  # a viewer's POST: 403
+        form = TaxBoxForm(request.POST)
+        outcome = submit(form, company=company, document_type=TAX_RETURN, call=lambda data: set_tax_box(
+            actor=request.user, company=company, box=data["box"], name=data["name"], total_of=data["total_of"]))
+        if outcome.ok:
+            messages.success(request, f"Box {outcome.result.box} saved.")
+            return redirect("ledger:tax_box_list")
+    boxes = sorted(TaxBox.objects.for_company(company), key=lambda b: box_order(b.box))
+    return render(request, "ledger/taxes/tax_box_list.html", {"boxes": boxes, "form": form, "can_manage": can_manage})
 
 
 # -- revaluation ---------------------------------------------------------------------------
@@ -341,6 +369,7 @@ urlpatterns = [
     path("tax-codes/", tax_code_list, name="tax_code_list"),
     path("tax-codes/new/", tax_code_create, name="tax_code_create"),
     path("tax-codes/<int:pk>/edit/", tax_code_edit, name="tax_code_edit"),
+    path("tax-boxes/", tax_box_list, name="tax_box_list"),
     path("tax-return/", tax_return, name="tax_return"),
     path("tax-return/lines/", tax_return_box, name="tax_return_box"),
     path("tax-return/file/", tax_return_file, name="tax_return_file"),
@@ -350,6 +379,7 @@ urlpatterns = [
 ]
 
 add(NavItem("Ledger setup", "Tax codes", "ledger:tax_code_list", "tax.view", order=20))
+add(NavItem("Ledger setup", "Tax return boxes", "ledger:tax_box_list", "tax.view", order=21))
 add(NavItem("Financial reports", "Tax return", "ledger:tax_return", "tax.view", order=30))
 add(NavItem("Accounting", "Revaluation", "ledger:revaluation_page", "ledger.view", order=30))
 register_record_url("ledger.taxcode", "ledger:tax_code_edit")
