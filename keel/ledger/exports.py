@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
+
 from keel.core.exceptions import ValidationFailed
 from keel.core.money import currency_decimals
 from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
@@ -145,7 +147,7 @@ def tax_return_table(report, *, company, comparison=None) -> Table:
         table.rows.append(("total", ["", "Net tax payable (negative: to reclaim)", report.net_payable]))
         return table
     filed = comparison.tax_return
-    subtitle += f" · filed {filed.filed_at:%Y-%m-%d %H:%M}"
+    subtitle += f" · filed {timezone.localtime(filed.filed_at):%Y-%m-%d %H:%M}"
     table = Table("Tax return (filed)", subtitle, ["Box", "Name", "Filed", "Ledger now", "Difference to file"],
                   amount_columns={2, 3, 4}, decimals=decimals, filename=filename)
     for box in comparison.boxes:
