@@ -84,6 +84,13 @@ CLOSING_SOURCE_TYPE = "ledger.fiscal_year"
 TAX_ACCOUNT_ROLE = {TaxKind.SALES: AccountRole.TAX_COLLECTED, TaxKind.PURCHASE: AccountRole.TAX_DEDUCTIBLE}
 
 
+class FilingFrequency(models.TextChoices):
+    """How often the company files its tax return: the return page's default period."""
+
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
 class TaxRounding(models.TextChoices):
     """Where tax is rounded: on each line, or once per tax code on the document's total."""
 

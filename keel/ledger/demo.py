@@ -21,6 +21,8 @@ Then, each part also idempotent on its own (so books loaded by an earlier versio
 - an approved budget for the current fiscal year ("Operating budget"): last year's figures of
   the main income and expense accounts, per cost centre and month, with some growth;
 - the year-end close (`close_fiscal_year`) of every fiscal year that has ended;
+- the filed tax returns (`file_tax_return`) of every quarter that has ended but the latest,
+  which the return page then offers to file;
 - the bank statements (`bank_demo`), partly reconciled.
 """
 
@@ -292,6 +294,22 @@ def vat_entries(company: Company, today: dt.date) -> list[EntryInput]:
     return entries
 
 
+def file_past_returns(company: Company, actor, today: dt.date) -> int:
+    """File the returns of the quarters (of the filing frequency) from the previous fiscal year's
+    start up to the one before the latest that has ended; a period filed already stays."""
+    from keel.ledger.services.taxes import file_tax_return, filing_period, period_to_file
+
+    latest = period_to_file(company, today)
+    day = company.fiscal_year_bounds(company.fiscal_year_of(today) - 1)[0]
+    filed = 0
+    while (period := filing_period(company, day))[1] < latest[0]:
+        _tax_return, created = file_tax_return(actor=actor, company=company, date_from=period[0],
+                                               date_to=period[1], check_permission=False)
+        filed += created
+        day = period[1] + dt.timedelta(days=1)
+    return filed
+
+
 def budget_rows(company: Company, fiscal_year: FiscalYear) -> list[BudgetRowInput]:
     """Rows for a budget of the year after `fiscal_year`: per income and expense account and cost
     centre, each month's posted figure of `fiscal_year` (its closing entry aside) with growth."""
@@ -413,6 +431,7 @@ def ledger_demo(demo: DemoContext) -> None:
         post_entries_bulk(actor=actor, company=company, entries=returns, check_permission=False)
     approved_budget(company, actor, demo.owner_of(company), current)
     close_ended_years(company, actor, demo.today)
+    file_past_returns(company, actor, demo.today)
     foreign_sales(company, actor, demo.today)
     from keel.ledger.bank_demo import load_bank_demo
 

@@ -28,6 +28,10 @@ BANK_STATEMENT_IMPORTED = declare("ledger.bank_statement_imported", "A bank stat
 BANK_LINE_RECONCILED = declare("ledger.bank_line_reconciled", "A bank statement line was reconciled with the ledger")
 BANK_LINE_UNRECONCILED = declare("ledger.bank_line_unreconciled", "A bank statement line's reconciliation was undone")
 TAX_CODE_CHANGED = declare("ledger.tax_code_changed", "A tax code was created, changed or deactivated")
+TAX_SETTINGS_CHANGED = declare(
+    "ledger.tax_settings_changed", "The tax return's filing frequency or a box's name or total was changed"
+)
+TAX_RETURN_FILED = declare("ledger.tax_return_filed", "A tax return was filed: its figures are kept as filed")
 REVALUATION_POSTED = declare(
     "ledger.revaluation_posted", "Unrealized exchange differences were posted at a period end, with their reversal"
 )

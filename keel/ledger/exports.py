@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils import timezone
+
 from keel.core.exceptions import ValidationFailed
 from keel.core.money import currency_decimals
 from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
@@ -128,6 +130,34 @@ def trial_balance_table(report: TrialBalanceReport) -> Table:
     return table
 
 
+def tax_return_table(report, *, company, comparison=None) -> Table:
+    """A tax return's boxes (name, amount, and the code and role behind each part), then the
+    net tax payable. With `comparison` (services.taxes.ReturnComparison, a filed return) the
+    amounts are the filed ones, next to the ledger's now and their difference."""
+    subtitle = f"{company.legal_name} · {report.currency} · {range_label(report.date_from, report.date_to)}"
+    filename = f"tax-return-{company.code}-{report.date_from:%Y-%m-%d}-{report.date_to:%Y-%m-%d}"
+    decimals = currency_decimals(report.currency)
+    if comparison is None:
+        table = Table("Tax return", subtitle + " · not filed", ["Box", "Name", "Amount"], amount_columns={2},
+                      decimals=decimals, filename=filename)
+        for box in report.boxes:
+            table.rows.append(("subtotal" if box.is_total else "account", [box.box, box.name, box.amount]))
+            for part in box.parts:
+                table.rows.append(("line", ["", f"  {part.tax_code.code} {part.role}", part.amount]))
+        table.rows.append(("total", ["", "Net tax payable (negative: to reclaim)", report.net_payable]))
+        return table
+    filed = comparison.tax_return
+    subtitle += f" · filed {timezone.localtime(filed.filed_at):%Y-%m-%d %H:%M}"
+    table = Table("Tax return (filed)", subtitle, ["Box", "Name", "Filed", "Ledger now", "Difference to file"],
+                  amount_columns={2, 3, 4}, decimals=decimals, filename=filename)
+    for box in comparison.boxes:
+        table.rows.append(("subtotal" if box.is_total else "account",
+                           [box.box, box.name, box.filed, box.current, box.difference]))
+    table.rows.append(("total", ["", "Net tax payable (negative: to reclaim)", comparison.filed_net_payable,
+                                 comparison.current.net_payable, comparison.net_payable_difference]))
+    return table
+
+
 def _safe_text(value) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
@@ -226,7 +256,12 @@ def to_pdf(table: Table) -> bytes:
             return ""
         return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
 
-    data = [table.headers] + [[text(cell, i) for i, cell in enumerate(cells)] for _s, cells in table.rows]
+    wrapped = styles["Normal"].clone("cell", fontSize=8, leading=9)
+
+    def fit(value: str):  # long labels (a tax box's official name) wrap within the page
+        return Paragraph(_escape(value), wrapped) if len(value) > 60 else value
+
+    data = [table.headers] + [[fit(text(cell, i)) for i, cell in enumerate(cells)] for _s, cells in table.rows]
     grid = PdfTable(data, repeatRows=1)
     commands = [
         ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
@@ -254,12 +289,15 @@ def _escape(value: str) -> str:
 WRITERS = {"csv": to_csv, "xlsx": to_xlsx, "pdf": to_pdf}
 
 
-def render(subject: Report | GeneralLedger | TrialBalanceReport, fmt: str) -> tuple[bytes, str, str]:
-    """(content, content type, file name) of a report, general ledger or trial balance in `fmt` (csv, xlsx or pdf)."""
+def render(subject: Report | GeneralLedger | TrialBalanceReport | Table, fmt: str) -> tuple[bytes, str, str]:
+    """(content, content type, file name) of a report, general ledger, trial balance or a table
+    made already (tax_return_table) in `fmt` (csv, xlsx or pdf)."""
     fmt = (fmt or "").lower()
     if fmt not in WRITERS:
         raise ValidationFailed("Choose csv, xlsx or pdf.", code="report.invalid_format", field="format")
-    if isinstance(subject, GeneralLedger):
+    if isinstance(subject, Table):
+        table = subject
+    elif isinstance(subject, GeneralLedger):
         table = ledger_table(subject)
     elif isinstance(subject, TrialBalanceReport):
         table = trial_balance_table(subject)

@@ -1,4 +1,5 @@
-"""The ledger API: tax codes, the tax computation, the tax return and revaluations."""
+"""The ledger API: tax codes, the tax computation, the tax return (boxes, filing frequency,
+filed returns) and revaluations."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from keel.api.pagination import Page, PageQuery, paginate
 from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
 from keel.core.access import get_visible
 from keel.core.exceptions import ValidationFailed
+from keel.core.money import round_amount
 from keel.ledger.choices import TaxKind, TaxRounding
-from keel.ledger.models import Revaluation, TaxCode, TaxCodeComponent
+from keel.ledger.models import Revaluation, TaxBox, TaxCode, TaxCodeComponent, TaxReturn
 from keel.ledger.services import revaluation as revaluations
 from keel.ledger.services import taxes
 from keel.ledger.tax_reports import get_tax_return
@@ -94,6 +96,8 @@ class ComputeLineIn(InputSchema):
 
 
 class ComputeIn(InputSchema):
+    kind: Literal["sales", "purchase"] = Field(
+        description="The document's kind: sales (an invoice) or purchase (a bill); its codes are of that kind.")
     lines: Annotated[list[ComputeLineIn], Field(min_length=1, max_length=1000)]
     rounding: Literal["line", "document"] = TaxRounding.LINE.value
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = Field(
@@ -125,6 +129,7 @@ class TaxTotalOut(Schema):
 class ComputationOut(Schema):
     currency: str
     rounding: str
+    kind: str
     lines: list[ComputedLineOut]
     totals: list[TaxTotalOut]
     net_total: Decimal
@@ -140,6 +145,8 @@ class BoxPartOut(Schema):
 
 class BoxOut(Schema):
     box: str
+    name: str = Field(description="The box's name (TaxBox); empty when the company has not named it.")
+    is_total: bool = Field(description="A total of other boxes (total_of, e.g. 3-4), not filled by codes.")
     amount: Decimal
     parts: list[BoxPartOut]
 
@@ -157,6 +164,88 @@ class TaxReturnOut(Schema):
     currency: str
     boxes: list[BoxOut]
     codes: list[CodeFigureOut]
+    net_payable: Decimal = Field(description="Tax collected minus tax deductible; negative: to reclaim.")
+    filed_return_id: int | None = Field(description="The return filed for exactly this period, if any.")
+
+
+class TaxReturnFileIn(InputSchema):
+    date_from: ApiDate
+    date_to: ApiDate
+
+
+class FiledBoxOut(Schema):
+    box: str
+    name: str
+    is_total: bool
+    filed: Decimal
+    current: Decimal = Field(description="What the ledger says now, with the codes' boxes as filed.")
+    difference: Decimal = Field(description="current - filed: the correction to file.")
+
+
+class FiledLineOut(Schema):
+    box: str
+    tax_code: str
+    role: str
+    amount: Decimal
+
+
+class FiledCodeOut(Schema):
+    code: str
+    name: str
+    kind: str
+    base: Decimal
+    tax: Decimal
+
+
+class FiledReturnOut(Schema):
+    id: int
+    date_from: dt.date
+    date_to: dt.date
+    currency: str
+    net_payable: Decimal
+    filed_at: dt.datetime
+    filed_by: str | None
+
+    @staticmethod
+    def resolve_net_payable(obj) -> Decimal:
+        if isinstance(obj, dict):
+            return obj["net_payable"]
+        return round_amount(obj.net_payable, obj.currency)
+
+    @staticmethod
+    def resolve_filed_by(obj) -> str | None:
+        if isinstance(obj, dict):  # the detail, built by _filed_detail
+            return obj["filed_by"]
+        return obj.filed_by.email if obj.filed_by_id else None
+
+
+class FiledReturnDetailOut(FiledReturnOut):
+    boxes: list[FiledBoxOut]
+    lines: list[FiledLineOut]
+    codes: list[FiledCodeOut]
+    current_net_payable: Decimal
+    net_payable_difference: Decimal
+    has_difference: bool
+
+
+class TaxSettingsOut(Schema):
+    filing_frequency: Literal["monthly", "quarterly"]
+    period_to_file: list[dt.date] = Field(description="The latest month or quarter that has ended: [from, to].")
+
+
+class TaxSettingsIn(InputSchema):
+    filing_frequency: Literal["monthly", "quarterly"]
+
+
+class TaxBoxOut(Schema):
+    box: str
+    name: str
+    total_of: str
+
+
+class TaxBoxIn(InputSchema):
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    total_of: Annotated[str, Field(max_length=200)] = Field("", description='A total of earlier boxes, e.g. "3-4".')
 
 
 class TaxReturnQuery(FilterSchema):
@@ -274,12 +363,12 @@ def compute_taxes(request: HttpRequest, company_ref: CompanyRef, payload: Comput
     company = company_for(request, company_ref, "tax.view")
     with track(request, company):
         computation = taxes.compute_taxes(
-            company=company, rounding=payload.rounding, currency=payload.currency,
+            company=company, kind=payload.kind, rounding=payload.rounding, currency=payload.currency,
             lines=[taxes.DocumentLine(amount=line.amount, quantity=line.quantity, unit_price=line.unit_price,
                                       tax_codes=line.tax_codes) for line in payload.lines],
         )
     return {
-        "currency": computation.currency, "rounding": computation.rounding,
+        "currency": computation.currency, "rounding": computation.rounding, "kind": computation.kind,
         "lines": [{"index": line.index, "net": line.net, "tax": line.tax, "gross": line.gross,
                    "taxes": [{"tax_code": t.tax_code.code, "group": t.group.code if t.group else None, "base": t.base,
                               "tax": t.tax} for t in line.taxes]}
@@ -296,14 +385,101 @@ def tax_return(request: HttpRequest, company_ref: CompanyRef, query: Query[TaxRe
     """Base and tax per return box and per tax code, from the lines posted in the range."""
     company = company_for(request, company_ref, "tax.view")
     report = get_tax_return(company, query.date_from, query.date_to)
+    filed = taxes.find_tax_return(company, query.date_from, query.date_to)
     return {
         "date_from": report.date_from, "date_to": report.date_to, "currency": report.currency,
-        "boxes": [{"box": b.box, "amount": b.amount,
+        "net_payable": report.net_payable, "filed_return_id": filed.pk if filed else None,
+        "boxes": [{"box": b.box, "name": b.name, "is_total": b.is_total, "amount": b.amount,
                    "parts": [{"tax_code": p.tax_code.code, "role": p.role, "amount": p.amount} for p in b.parts]}
                   for b in report.boxes],
         "codes": [{"tax_code": f.tax_code.code, "kind": f.tax_code.kind, "base": f.base, "tax": f.tax}
                   for f in report.codes],
     }
+
+
+def _filed_detail(tax_return: TaxReturn) -> dict:
+    comparison = taxes.compare_with_ledger(tax_return)
+    return {
+        "id": tax_return.pk, "date_from": tax_return.date_from, "date_to": tax_return.date_to,
+        "currency": tax_return.currency, "net_payable": comparison.filed_net_payable, "filed_at": tax_return.filed_at,
+        "filed_by": tax_return.filed_by.email if tax_return.filed_by_id else None,
+        "boxes": [{"box": b.box, "name": b.name, "is_total": b.is_total, "filed": b.filed, "current": b.current,
+                   "difference": b.difference} for b in comparison.boxes],
+        "lines": [{"box": line.box, "tax_code": line.tax_code.code, "role": line.role,
+                   "amount": round_amount(line.amount, tax_return.currency)}
+                  for line in tax_return.lines.select_related("tax_code")],
+        "codes": tax_return.code_figures,
+        "current_net_payable": comparison.current.net_payable,
+        "net_payable_difference": comparison.net_payable_difference, "has_difference": comparison.has_difference,
+    }
+
+
+def _filed(request: HttpRequest, company, tax_return_id: int) -> TaxReturn:
+    return get_visible(TaxReturn.objects.select_related("company", "filed_by"), actor(request), "tax.view",
+                       company=company, pk=tax_return_id)
+
+
+@router.post("/tax-returns", response={200: FiledReturnDetailOut, 201: FiledReturnDetailOut},
+             url_name="tax_return_file")
+def file_tax_return(request: HttpRequest, company_ref: CompanyRef, payload: TaxReturnFileIn):
+    """File the return of a period that has ended (201); a period filed already gives back its
+    return as filed (200). A range overlapping another filed return is refused."""
+    company = company_for(request, company_ref, "tax.file")
+    with track(request, company):
+        tax_return, created = taxes.file_tax_return(actor=actor(request), company=company,
+                                                    date_from=payload.date_from, date_to=payload.date_to)
+    return Status(201 if created else 200, _filed_detail(_filed(request, company, tax_return.pk)))
+
+
+@router.get("/tax-returns", response=Page[FiledReturnOut], url_name="tax_return_list")
+def list_tax_returns(request: HttpRequest, company_ref: CompanyRef, page: Query[PageQuery]):
+    company = company_for(request, company_ref, "tax.view")
+    return paginate(taxes.list_tax_returns(company), page, ordering=("-date_from", "-id"))
+
+
+@router.get("/tax-returns/{tax_return_id}", response=FiledReturnDetailOut, url_name="tax_return_detail")
+def get_filed_tax_return(request: HttpRequest, company_ref: CompanyRef, tax_return_id: RecordId):
+    """A filed return as filed, next to what the ledger says now for its period (the difference to file)."""
+    company = company_for(request, company_ref, "tax.view")
+    return _filed_detail(_filed(request, company, tax_return_id))
+
+
+def _settings(company) -> dict:
+    return {"filing_frequency": taxes.get_filing_frequency(company), "period_to_file": list(taxes.period_to_file(company))}
+
+
+@router.get("/tax-settings", response=TaxSettingsOut, url_name="tax_settings")
+def get_tax_settings(request: HttpRequest, company_ref: CompanyRef):
+    company = company_for(request, company_ref, "tax.view")
+    return _settings(company)
+
+
+@router.put("/tax-settings", response=TaxSettingsOut, url_name="tax_settings_update")
+def update_tax_settings(request: HttpRequest, company_ref: CompanyRef, payload: TaxSettingsIn):
+    """Set the filing frequency (monthly or quarterly)."""
+    company = company_for(request, company_ref, "tax.manage")
+    with track(request, company):
+        taxes.set_filing_frequency(actor=actor(request), company=company, frequency=payload.filing_frequency)
+    return _settings(company)
+
+
+@router.get("/tax-boxes", response=list[TaxBoxOut], url_name="tax_box_list")
+def list_tax_boxes(request: HttpRequest, company_ref: CompanyRef):
+    """The return's named boxes (a handful per company: not paginated)."""
+    company = company_for(request, company_ref, "tax.view")
+    from keel.ledger.tax_reports import box_order
+
+    return sorted(TaxBox.objects.for_company(company), key=lambda b: box_order(b.box))
+
+
+@router.put("/tax-boxes/{box}", response=TaxBoxOut, url_name="tax_box_set")
+def set_tax_box(request: HttpRequest, company_ref: CompanyRef, box: Annotated[str, Field(max_length=20)],
+                payload: TaxBoxIn):
+    """Name a box (created when new) or make it a total of earlier boxes; filed returns keep their names."""
+    company = company_for(request, company_ref, "tax.manage")
+    with track(request, company):
+        return taxes.set_tax_box(actor=actor(request), company=company, box=box, name=payload.name,
+                                 total_of=payload.total_of)
 
 
 # -- revaluations --------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The ledger's taxes and currencies models: the components of tax groups, period-end
-revaluations (see models/__init__.py).
+"""The ledger's taxes and currencies models: the components of tax groups, the return's
+boxes and filing frequency, filed tax returns, period-end revaluations (see models/__init__.py).
 
 Tax codes themselves live in books.py (TaxCode), since journal lines refer to them.
 """
@@ -11,10 +11,10 @@ from django.db import models
 from django.db.models import F, Q
 
 from keel.core.models import CompanyOwned
-from keel.ledger.choices import RevaluationStatus
+from keel.ledger.choices import FilingFrequency, RevaluationStatus, TaxRole
 from keel.ledger.models.books import AMOUNT, Entry, TaxCode
 
-__all__ = ["Revaluation", "TaxCodeComponent"]
+__all__ = ["Revaluation", "TaxBox", "TaxCodeComponent", "TaxReturn", "TaxReturnBox", "TaxReturnLine", "TaxSettings"]
 
 
 class TaxCodeComponent(CompanyOwned):
@@ -77,3 +77,121 @@ class Revaluation(CompanyOwned):
 
     def __str__(self) -> str:
         return f"Revaluation {self.period_end.isoformat()}"
+
+
+class TaxSettings(CompanyOwned):
+    """The company's tax settings, kept by the ledger (keel/core does not know taxes): how
+    often it files its return. A company without a row files quarterly."""
+
+    view_permission = "tax.view"
+
+    filing_frequency = models.CharField(max_length=10, choices=FilingFrequency.choices,
+                                        default=FilingFrequency.QUARTERLY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company"], name="ledger_tax_settings_one_per_company"),
+            models.CheckConstraint(condition=Q(filing_frequency__in=FilingFrequency.values),
+                                   name="ledger_tax_settings_frequency_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tax settings ({self.filing_frequency})"
+
+
+class TaxBox(CompanyOwned):
+    """A box of the company's tax return: its official name, and for a box that is a total of
+    others (UK box 3 = 1 + 2, box 5 = 3 - 4) the formula, e.g. "1+2" or "3-4".
+
+    Codes name the boxes their base and tax fill (TaxCode.base_box, tax_box); a box without a
+    row here is still shown, by its number only. A total names boxes that come before it.
+    """
+
+    view_permission = "tax.view"
+
+    box = models.CharField(max_length=20)
+    name = models.CharField(max_length=300)
+    total_of = models.CharField(max_length=200, blank=True, help_text='Boxes added or subtracted, e.g. "3-4".')
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "box"], name="ledger_tax_box_unique")]
+
+    def __str__(self) -> str:
+        return f"Box {self.box}"
+
+
+class TaxReturn(CompanyOwned):
+    """A filed tax return: the figures of a period as they were filed, kept as they are.
+
+    Its boxes and lines (TaxReturnBox, TaxReturnLine) are written once by
+    services/taxes/returns.py and never changed: a later change of a code's boxes, of a box's
+    name, or a posting into the period leaves them as filed; the return page shows what the
+    ledger says now next to them, as the difference to file. `setup` keeps the codes' boxes
+    and the box definitions it was computed with, so that difference is only postings.
+    A period is filed once: filed returns of a company do not overlap.
+    """
+
+    view_permission = "tax.view"
+
+    date_from = models.DateField()
+    date_to = models.DateField()
+    currency = models.CharField(max_length=3)
+    net_payable = models.DecimalField(**AMOUNT, help_text="Tax collected minus tax deductible; negative: to reclaim.")
+    # Per tax code as filed: [{"code", "name", "kind", "base", "tax"}] (amounts as strings).
+    code_figures = models.JSONField(default=list, blank=True)
+    # What the figures were computed with: {"codes": {id: {...}}, "boxes": [{"box", "name", "total_of"}]}.
+    setup = models.JSONField(default=dict, blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    filed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-date_from", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "date_from"], name="ledger_tax_return_period_unique"),
+            models.CheckConstraint(condition=Q(date_to__gte=F("date_from")), name="ledger_tax_return_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Tax return {self.date_from.isoformat()} – {self.date_to.isoformat()}"
+
+
+class TaxReturnBox(CompanyOwned):
+    """One box of a filed return: its name and figure as filed."""
+
+    view_permission = "tax.view"
+
+    tax_return = models.ForeignKey(TaxReturn, on_delete=models.CASCADE, related_name="boxes")
+    position = models.PositiveIntegerField()
+    box = models.CharField(max_length=20)
+    name = models.CharField(max_length=300, blank=True)
+    amount = models.DecimalField(**AMOUNT)
+    is_total = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["tax_return_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "tax_return", "box"], name="ledger_tax_return_box_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Box {self.box}: {self.amount}"
+
+
+class TaxReturnLine(CompanyOwned):
+    """What one tax code (a group, for its base) and role put into a box of a filed return."""
+
+    view_permission = "tax.view"
+
+    tax_return = models.ForeignKey(TaxReturn, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    box = models.CharField(max_length=20)
+    tax_code = models.ForeignKey(TaxCode, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=10, choices=TaxRole.choices)
+    amount = models.DecimalField(**AMOUNT)
+
+    class Meta:
+        ordering = ["tax_return_id", "position"]
+
+    def __str__(self) -> str:
+        return f"Box {self.box}: {self.tax_code_id} {self.role} {self.amount}"

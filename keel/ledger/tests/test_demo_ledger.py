@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from io import StringIO
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from keel.core.models import Company
 from keel.ledger.choices import EntryStatus
-from keel.ledger.models import Entry, Line
+from keel.ledger.models import Entry, Line, TaxReturn
 from keel.ledger.selectors import trial_balance
 from keel.ledger.services.balances import verify_balances
 
@@ -43,5 +44,14 @@ def test_the_demo_gets_a_year_of_books_and_a_second_run_adds_nothing():
     assert Line.objects.filter(company=company, entry__in=entries, cost_centre__isnull=False).exists()
     report = trial_balance(company, first.date, today)
     assert report.is_balanced and verify_balances(company).ok
+    # The past quarters' returns are filed; the latest that has ended is left to file.
+    from keel.ledger.services.taxes import period_to_file
+
+    filed = TaxReturn.objects.filter(company=company)
+    latest = period_to_file(company, today)
+    assert filed.count() >= 3 and not filed.filter(date_to__gte=latest[0]).exists()
+    assert filed.order_by("-date_from").first().date_to == latest[0] - dt.timedelta(days=1)
+    returns = filed.count()
     _demo()
     assert Entry.objects.filter(company=company, source_type="ledger.demo").count() == count
+    assert filed.count() == returns

@@ -42,7 +42,7 @@ def _codes(company, rate: str, included: bool) -> list[TaxCode]:
 def test_every_line_and_the_document_add_up(books, document, rate, included, rounding):
     codes = _codes(books, rate, included)
     lines = [DocumentLine(amount=amount, tax_codes=[codes[which].code]) for amount, which in document]
-    computation = compute_taxes(company=books, lines=lines, rounding=rounding)
+    computation = compute_taxes(kind="sales", company=books, lines=lines, rounding=rounding)
     for line, (amount, _which) in zip(computation.lines, document, strict=True):
         assert line.net + line.tax == line.gross
         assert (line.gross if included else line.net) == amount  # the amount given is kept as given
@@ -57,8 +57,8 @@ def test_every_line_and_the_document_add_up(books, document, rate, included, rou
 def test_document_rounding_rounds_each_codes_exact_sum_once(books, document, rate, included):
     codes = _codes(books, rate, included)
     lines = [DocumentLine(amount=amount, tax_codes=[codes[which].code]) for amount, which in document]
-    by_document = compute_taxes(company=books, lines=lines, rounding="document")
-    by_line = compute_taxes(company=books, lines=lines, rounding="line")
+    by_document = compute_taxes(kind="sales", company=books, lines=lines, rounding="document")
+    by_line = compute_taxes(kind="sales", company=books, lines=lines, rounding="line")
     for total in by_document.totals:
         rate_fraction = total.tax_code.rate / 100
         given_amounts = [amount for amount, which in document if codes[which].pk == total.tax_code.pk]
@@ -104,7 +104,7 @@ def _levied(code: str) -> list[str]:
 def test_a_group_is_its_components_on_the_same_base(books, document, rate, included, rounding):
     codes = _group(books, rate, included)
     lines = [DocumentLine(amount=amount, tax_codes=[code]) for amount, code in document]
-    computation = compute_taxes(company=books, lines=lines, rounding=rounding)
+    computation = compute_taxes(kind="sales", company=books, lines=lines, rounding=rounding)
     for line, (amount, code) in zip(computation.lines, document, strict=True):
         assert line.net + line.tax == line.gross and (line.gross if included else line.net) == amount
         assert [t.tax_code.code for t in line.taxes] == _levied(code)
@@ -135,7 +135,7 @@ def test_a_group_is_its_components_on_the_same_base(books, document, rate, inclu
 def test_a_posted_group_document_balances_and_fills_the_return(books, document, rate, included, rounding):
     _group(books, rate, included)
     lines = [DocumentLine(amount=amount, tax_codes=[code]) for amount, code in document]
-    computation = compute_taxes(company=books, lines=lines, rounding=rounding)
+    computation = compute_taxes(kind="sales", company=books, lines=lines, rounding=rounding)
     inputs = tax_line_inputs(computation, accounts="4000", counterpart="1200")
     assert sum((i.debit for i in inputs), Decimal(0)) == sum((i.credit for i in inputs), Decimal(0))
     day = dt.date(2026, 3, 1)

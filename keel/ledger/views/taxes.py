@@ -1,4 +1,5 @@
-"""The ledger pages: tax codes, the tax return (with its drill-down and CSV), revaluation."""
+"""The ledger pages: tax codes, the tax return (box names, net payable, filing, filed versus
+the ledger, its drill-down and CSV/XLSX/PDF), revaluation."""
 
 from __future__ import annotations
 
@@ -12,18 +13,30 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 
-from keel.core.access import get_visible, has_permission
+from keel.core.access import get_visible, has_permission, require_permission
 from keel.core.exceptions import ValidationFailed
-from keel.ledger.choices import PeriodStatus, TaxKind
-from keel.ledger.models import Account, Period, Revaluation, TaxCode, TaxCodeComponent
+from keel.ledger import exports
+from keel.ledger.choices import FilingFrequency, PeriodStatus, TaxKind
+from keel.ledger.models import Account, Period, Revaluation, TaxBox, TaxCode, TaxCodeComponent
 from keel.ledger.services.revaluation import (
     list_revaluations,
     post_revaluation,
     preview_revaluation,
     undo_revaluation,
 )
-from keel.ledger.services.taxes import create_tax_code, update_tax_code
-from keel.ledger.tax_reports import get_tax_return, list_box_lines, tax_return_csv
+from keel.ledger.services.taxes import (
+    compare_with_ledger,
+    create_tax_code,
+    file_tax_return,
+    find_tax_return,
+    get_filing_frequency,
+    list_tax_returns,
+    period_to_file,
+    set_filing_frequency,
+    set_tax_box,
+    update_tax_code,
+)
+from keel.ledger.tax_reports import box_order, get_tax_return, list_box_lines
 from keel.web.decorators import company_page
 from keel.web.forms import DateInput, run, submit
 from keel.web.links import register_record_url
@@ -31,6 +44,7 @@ from keel.web.navigation import NavItem, add
 from keel.web.pagination import page_of
 
 TAX_CODE = "ledger.tax_code"
+TAX_RETURN = "ledger.tax_return"
 REVALUATION = "ledger.revaluation"
 
 
@@ -89,11 +103,14 @@ class DateRangeForm(forms.Form):
         return data
 
 
-def _range(request) -> tuple[DateRangeForm, dt.date, dt.date]:
-    """The ?date_from=&date_to= of the page; the current month when absent or invalid."""
-    today = timezone.localdate()
-    start = today.replace(day=1)
-    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+def _range(request, default: tuple[dt.date, dt.date] | None = None) -> tuple[DateRangeForm, dt.date, dt.date]:
+    """The ?date_from=&date_to= of the page; `default` (else the current month) when absent or invalid."""
+    if default is not None:
+        start, end = default
+    else:
+        today = timezone.localdate()
+        start = today.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     if "date_from" not in request.GET and "date_to" not in request.GET:
         return DateRangeForm(initial={"date_from": start, "date_to": end}), start, end
     form = DateRangeForm(request.GET)
@@ -174,18 +191,82 @@ def tax_code_edit(request, pk: int):
 # -- the tax return ------------------------------------------------------------------------
 
 
+class FilingFrequencyForm(forms.Form):
+    filing_frequency = forms.ChoiceField(choices=FilingFrequency.choices, label="Files")
+
+
+def _return_url(date_from: dt.date, date_to: dt.date) -> str:
+    return f"{reverse('ledger:tax_return')}?date_from={date_from.isoformat()}&date_to={date_to.isoformat()}"
+
+
 @company_page("tax.view", methods=["GET"])
 def tax_return(request):
-    form, date_from, date_to = _range(request)
-    report = get_tax_return(request.company, date_from, date_to)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(tax_return_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="tax-return-{request.company.code}-{date_from}-{date_to}.csv"')
+    """The return of a range (by default the latest month or quarter that has ended, as the
+    company files): its named boxes and the net tax payable; once filed, the filed figures
+    next to the ledger's now and the difference to file."""
+    company = request.company
+    frequency = get_filing_frequency(company)
+    form, date_from, date_to = _range(request, period_to_file(company))
+    report = get_tax_return(company, date_from, date_to)
+    filed = find_tax_return(company, date_from, date_to)
+    comparison = compare_with_ledger(filed) if filed is not None else None
+    fmt = request.GET.get("format")
+    if fmt:
+        table = exports.tax_return_table(report, company=company, comparison=comparison)
+        content, content_type, filename = exports.render(table, fmt)
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+    overlapping = None
+    if filed is None:
+        overlapping = (list_tax_returns(company).filter(date_from__lte=date_to, date_to__gte=date_from)
+                       .order_by("date_from").first())
     return render(request, "ledger/taxes/tax_return.html", {
-        "form": form, "report": report, "date_from": date_from, "date_to": date_to,
+        "form": form, "report": report, "date_from": date_from, "date_to": date_to, "filed": filed,
+        "comparison": comparison, "overlapping": overlapping, "frequency": FilingFrequency(frequency),
+        "frequency_form": FilingFrequencyForm(initial={"filing_frequency": frequency}),
+        "has_ended": date_to < timezone.localdate(),
+        "can_file": has_permission(request.user, company, "tax.file"),
+        "can_manage": has_permission(request.user, company, "tax.manage"),
+        "filed_page": page_of(list_tax_returns(company), request),
+        "query": f"date_from={date_from.isoformat()}&date_to={date_to.isoformat()}",
     })
+
+
+@company_page("tax.file", methods=["POST"])
+def tax_return_file(request):
+    """File the return of the posted range (a period filed before is given back as it is)."""
+    form = DateRangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the period to file.")
+        return redirect("ledger:tax_return")
+    date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+    outcome = run(request.company, TAX_RETURN, lambda: file_tax_return(
+        actor=request.user, company=request.company, date_from=date_from, date_to=date_to))
+    if outcome.ok:
+        _tax_return, created = outcome.result
+        if created:
+            messages.success(request, f"The return from {date_from} to {date_to} was filed.")
+        else:
+            messages.info(request, f"The return from {date_from} to {date_to} was filed already; it stays as filed.")
+    else:
+        messages.error(request, outcome.error.message)
+    return redirect(_return_url(date_from, date_to))
+
+
+@company_page("tax.manage", methods=["POST"])
+def tax_filing_frequency(request):
+    form = FilingFrequencyForm(request.POST)
+    if form.is_valid():
+        outcome = run(request.company, TAX_RETURN, lambda: set_filing_frequency(
+            actor=request.user, company=request.company, frequency=form.cleaned_data["filing_frequency"]))
+        if outcome.ok:
+            messages.success(request, f"The company files {form.cleaned_data['filing_frequency']}.")
+        else:
+            messages.error(request, outcome.error.message)
+    else:
+        messages.error(request, "Choose monthly or quarterly.")
+    return redirect("ledger:tax_return")
 
 
 @company_page("tax.view", methods=["GET"])
@@ -197,10 +278,37 @@ def tax_return_box(request):
     if code:
         tax_code = TaxCode.objects.for_company(request.company).filter(code=code).first()
     lines = list_box_lines(request.company, box, date_from, date_to, tax_code=tax_code)
+    box_name = TaxBox.objects.for_company(request.company).filter(box=box).values_list("name", flat=True).first()
     return render(request, "ledger/taxes/tax_return_box.html", {
-        "form": form, "box": box, "tax_code": tax_code, "page_obj": page_of(lines, request),
+        "form": form, "box": box, "box_name": box_name or "", "tax_code": tax_code, "page_obj": page_of(lines, request),
         "date_from": date_from, "date_to": date_to,
     })
+
+
+class TaxBoxForm(forms.Form):
+    box = forms.CharField(max_length=20, help_text="Its number or code on the authority's form, e.g. 6.")
+    name = forms.CharField(max_length=300)
+    total_of = forms.CharField(max_length=200, required=False, label="Total of",
+                               help_text="For a total: the earlier boxes it adds or subtracts, e.g. 3-4. Empty for a "
+                                         "box the tax codes fill.")
+
+
+@company_page("tax.view")
+def tax_box_list(request):
+    """The return's boxes with their names and totals; who manages taxes names or adds one."""
+    company = request.company
+    can_manage = has_permission(request.user, company, "tax.manage")
+    form = TaxBoxForm()
+    if request.method == "POST":
+        require_permission(request.user, company, "tax.manage")  # a viewer's POST: 403
+        form = TaxBoxForm(request.POST)
+        outcome = submit(form, company=company, document_type=TAX_RETURN, call=lambda data: set_tax_box(
+            actor=request.user, company=company, box=data["box"], name=data["name"], total_of=data["total_of"]))
+        if outcome.ok:
+            messages.success(request, f"Box {outcome.result.box} saved.")
+            return redirect("ledger:tax_box_list")
+    boxes = sorted(TaxBox.objects.for_company(company), key=lambda b: box_order(b.box))
+    return render(request, "ledger/taxes/tax_box_list.html", {"boxes": boxes, "form": form, "can_manage": can_manage})
 
 
 # -- revaluation ---------------------------------------------------------------------------
@@ -261,13 +369,17 @@ urlpatterns = [
     path("tax-codes/", tax_code_list, name="tax_code_list"),
     path("tax-codes/new/", tax_code_create, name="tax_code_create"),
     path("tax-codes/<int:pk>/edit/", tax_code_edit, name="tax_code_edit"),
+    path("tax-boxes/", tax_box_list, name="tax_box_list"),
     path("tax-return/", tax_return, name="tax_return"),
     path("tax-return/lines/", tax_return_box, name="tax_return_box"),
+    path("tax-return/file/", tax_return_file, name="tax_return_file"),
+    path("tax-return/frequency/", tax_filing_frequency, name="tax_filing_frequency"),
     path("revaluation/", revaluation_page, name="revaluation_page"),
     path("revaluation/<int:pk>/undo/", revaluation_undo, name="revaluation_undo"),
 ]
 
 add(NavItem("Ledger setup", "Tax codes", "ledger:tax_code_list", "tax.view", order=20))
+add(NavItem("Ledger setup", "Tax return boxes", "ledger:tax_box_list", "tax.view", order=21))
 add(NavItem("Financial reports", "Tax return", "ledger:tax_return", "tax.view", order=30))
 add(NavItem("Accounting", "Revaluation", "ledger:revaluation_page", "ledger.view", order=30))
 register_record_url("ledger.taxcode", "ledger:tax_code_edit")

@@ -1,9 +1,10 @@
-"""Taxes: tax codes (create, change, deactivate, the defaults) and the tax computation.
+"""The tax computation of a document, and the ledger lines it posts as.
 
-The computation is what every department that writes documents with taxes uses (billing,
+It is what every department that writes documents with taxes uses (billing,
 payables, sales, procurement):
 
-    computation = compute_taxes(company=company, lines=[DocumentLine(amount="100.00", tax_codes=["S20"])])
+    computation = compute_taxes(company=company, kind="sales",
+                                lines=[DocumentLine(amount="100.00", tax_codes=["S20"])])
     computation.tax_total, computation.gross_total          # 20.00, 120.00
     post_entry(..., lines=tax_line_inputs(computation, accounts="4000", counterpart="1200", party=customer))
 
@@ -19,6 +20,11 @@ Rounding is at one named point, with the currency's decimals (keel.core.money):
 
 Either way every line and the document satisfy net + tax == gross to the cent.
 
+The document's kind is explicit: `sales` (an invoice, a credit note to a customer) or
+`purchase` (a bill). It says which side every base line posts to, the untaxed lines' too
+(a bill's untaxed freight is a purchase: it debits the expense), and a code of the other
+kind on a line is refused (`tax.kind_mismatch`) rather than posted to the wrong side.
+
 A tax group (a code with components, e.g. "GSTQST" = GST 5 % + QST 9.975 %) taxes a line
 with each component on the same base, as if the line named the components; the group's
 own `price_included` says whether the line's amount includes them. The ledger takes one
@@ -30,305 +36,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
-from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company, Currency
-from keel.core.money import currency_decimals, quantum
-from keel.ledger.choices import TAX_ACCOUNT_ROLE, TaxKind, TaxRole, TaxRounding
-from keel.ledger.events import TAX_CODE_CHANGED
-from keel.ledger.models import Account, Line, TaxCode, TaxCodeComponent
-from keel.ledger.services._common import require
+from keel.core.money import currency_decimals, parse_amount, quantum
+from keel.ledger.choices import TaxKind, TaxRole, TaxRounding
+from keel.ledger.models import TaxCode, TaxCodeComponent
 from keel.ledger.services.posting import LineInput
+from keel.ledger.services.taxes.codes import ROLE_OF_KIND, tax_account_for
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
-MAX_RATE = Decimal(1000)
-MAX_AMOUNT = Decimal(10) ** 15
 MAX_LINES = 10000
-MAX_COMPONENTS = 10
-
-# code -> (name, kind, rate, price_included, base box, tax box): UK VAT return boxes
-# (1 VAT due on sales, 4 VAT reclaimed on purchases, 6 sales ex VAT, 7 purchases ex VAT).
-DEFAULT_TAX_CODES: dict[str, tuple[str, str, str, bool, str, str]] = {
-    "S20": ("Standard rate sales 20 %", TaxKind.SALES, "20", False, "6", "1"),
-    "S5": ("Reduced rate sales 5 %", TaxKind.SALES, "5", False, "6", "1"),
-    "S0": ("Zero-rated sales", TaxKind.SALES, "0", False, "6", "1"),
-    "SEX": ("Exempt sales", TaxKind.SALES, "0", False, "6", ""),
-    "P20": ("Standard rate purchases 20 %", TaxKind.PURCHASE, "20", False, "7", "4"),
-    "P5": ("Reduced rate purchases 5 %", TaxKind.PURCHASE, "5", False, "7", "4"),
-    "P0": ("Zero-rated purchases", TaxKind.PURCHASE, "0", False, "7", "4"),
-    "PEX": ("Exempt purchases", TaxKind.PURCHASE, "0", False, "7", ""),
-}
-
-ROLE_OF_KIND = TAX_ACCOUNT_ROLE
-
-
-# -- tax codes -----------------------------------------------------------------------------
-
-
-def _invalid(message: str, field_name: str, code: str = "tax_code.invalid") -> ValidationFailed:
-    return ValidationFailed(message, code=code, field=field_name)
-
-
-def _parse_rate(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None or value == "":
-        raise _invalid("Give the rate in percent, e.g. 20.", "rate")
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        rate = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise _invalid(f"'{value}' is not a number.", "rate")
-    if not rate.is_finite() or rate < 0 or rate >= MAX_RATE:
-        raise _invalid("A rate is a percentage from 0 to 999.", "rate")
-    if rate != rate.quantize(Decimal("0.000001")):
-        raise _invalid("A rate has at most 6 decimals.", "rate")
-    return rate
-
-
-def _box(value: Any, field_name: str) -> str:
-    box = str(value or "").strip()
-    if len(box) > 20:
-        raise _invalid("A box is named in at most 20 characters.", field_name)
-    return box
-
-
-def _tax_account(company: Company, value: Any) -> Account | None:
-    if value in (None, ""):
-        return None
-    accounts = Account.objects.for_company(company)
-    if isinstance(value, Account):
-        found = accounts.filter(pk=value.pk).first()
-    elif isinstance(value, int) and not isinstance(value, bool):
-        found = accounts.filter(pk=value).first()
-    else:
-        found = accounts.filter(code=str(value).strip()).first()
-    if found is None:
-        raise _invalid(f"There is no account '{value}' in {company.code}.", "account")
-    if not found.is_active:
-        raise _invalid(f"Account {found.code} is inactive.", "account")
-    return found
-
-
-def _component_codes(tax_code: TaxCode) -> list[str]:
-    if not tax_code.is_group:
-        return []
-    return [link.component.code for link in tax_code.component_links.select_related("component")]
-
-
-def _snapshot(tax_code: TaxCode) -> dict:
-    snapshot = {
-        "code": tax_code.code, "name": tax_code.name, "rate": tax_code.rate, "kind": tax_code.kind,
-        "price_included": tax_code.price_included, "account": tax_code.account.code if tax_code.account_id else "",
-        "base_box": tax_code.base_box, "tax_box": tax_code.tax_box, "is_active": tax_code.is_active,
-    }
-    if tax_code.is_group:
-        snapshot["components"] = _component_codes(tax_code)
-    return snapshot
-
-
-def _components(company: Company, refs: Any, *, kind: str, group: TaxCode | None = None) -> list[TaxCode]:
-    """A group's component codes, checked: at least two, each once, of the company, active,
-    plain (no group in a group, nor the group itself) and of the group's kind."""
-    refs = [refs] if isinstance(refs, str | int | TaxCode) else list(refs or ())
-    if len(refs) < 2:
-        raise _invalid("A tax group is made of at least two tax codes.", "components", "tax_code.group_too_small")
-    if len(refs) > MAX_COMPONENTS:
-        raise _invalid(f"A tax group is made of at most {MAX_COMPONENTS} tax codes.", "components")
-    by_id = {t.pk: t for t in TaxCode.objects.for_company(company)}
-    by_code = {t.code: t for t in by_id.values()}
-    found: list[TaxCode] = []
-    for ref in refs:
-        if isinstance(ref, TaxCode):
-            component = by_id.get(ref.pk)
-        elif isinstance(ref, int) and not isinstance(ref, bool):
-            component = by_id.get(ref)
-        else:
-            component = by_code.get(str(ref or "").strip())
-        if component is None:
-            raise _invalid(f"There is no tax code '{ref}' in {company.code}.", "components",
-                           "tax_code.component_not_found")
-        if group is not None and component.pk == group.pk:
-            raise _invalid(f"The tax group {group.code} cannot contain itself.", "components",
-                           "tax_code.group_contains_itself")
-        if component.is_group:
-            raise _invalid(f"{component.code} is a tax group itself: a group is made of plain tax codes "
-                           f"(name its codes instead).", "components", "tax_code.nested_group")
-        if component.kind != kind:
-            raise _invalid(f"{component.code} is a {TaxKind(component.kind).label.lower()} code and the group a "
-                           f"{TaxKind(kind).label.lower()} one: a group's codes are all of its kind.", "components",
-                           "tax_code.group_mixed_kinds")
-        if not component.is_active:
-            raise _invalid(f"Tax code {component.code} is inactive.", "components", "tax_code.component_inactive")
-        if any(other.pk == component.pk for other in found):
-            raise _invalid(f"A tax group names each code once; {component.code} is named twice.", "components",
-                           "tax_code.duplicate_component")
-        found.append(component)
-    return found
-
-
-def _check_group_has_no_own_figures(values: dict[str, Any]) -> None:
-    """A group's rates, accounts and boxes are its components': refuse them on the group."""
-    if values.get("rate") not in (None, "") and _parse_rate(values["rate"]) != 0:
-        raise _invalid("A tax group has no rate of its own: each component's rate applies.", "rate")
-    if values.get("account") not in (None, ""):
-        raise _invalid("A tax group's taxes post to its components' accounts: leave its account empty.", "account")
-    for box in ("base_box", "tax_box"):
-        if str(values.get(box) or "").strip():
-            raise _invalid("A tax group fills its components' boxes: leave its boxes empty.", box)
-
-
-def _set_components(tax_code: TaxCode, components: Sequence[TaxCode]) -> None:
-    TaxCodeComponent.objects.filter(group=tax_code).delete()
-    TaxCodeComponent.objects.bulk_create([
-        TaxCodeComponent(company_id=tax_code.company_id, group=tax_code, component=component, position=position)
-        for position, component in enumerate(components)
-    ])
-
-
-def create_tax_code(
-    *, actor, company: Company, code: str, name: str, rate: Any = None, kind: str = TaxKind.SALES,
-    price_included: bool = False, account: Any = None, base_box: str = "", tax_box: str = "",
-    components: Sequence[Any] = (), check_permission: bool = True,
-) -> TaxCode:
-    """Add a tax code. Without an account, its tax posts to the chart's role account.
-
-    With `components` (codes, ids or TaxCodes) it is a tax group: a line taxed with it is
-    taxed with each component; it has no rate, account or boxes of its own, and stays a
-    group (as a plain code stays plain).
-    """
-    require(actor, company, "tax.manage", check_permission=check_permission)
-    code, name = str(code or "").strip(), str(name or "").strip()
-    if not code or len(code) > 20 or any(c.isspace() for c in code):
-        raise _invalid("A tax code has 1 to 20 characters, without spaces.", "code")
-    if not name or len(name) > 200:
-        raise _invalid("A tax code's name has 1 to 200 characters.", "name")
-    if kind not in TaxKind.values:
-        raise _invalid(f"'{kind}' is not a kind of tax code ({', '.join(TaxKind.values)}).", "kind")
-    parts: list[TaxCode] = []
-    if components:
-        _check_group_has_no_own_figures({"rate": rate, "account": account, "base_box": base_box, "tax_box": tax_box})
-        parts = _components(company, components, kind=kind)
-        values = {"rate": ZERO, "kind": kind, "price_included": bool(price_included), "is_group": True}
-    else:
-        values = {
-            "rate": _parse_rate(rate), "kind": kind, "price_included": bool(price_included),
-            "account": _tax_account(company, account), "base_box": _box(base_box, "base_box"),
-            "tax_box": _box(tax_box, "tax_box"),
-        }
-    try:
-        with transaction.atomic():
-            tax_code = TaxCode.objects.create(company=company, code=code, name=name, **values)
-            if parts:
-                _set_components(tax_code, parts)
-            record(company=company, actor=actor, verb=TAX_CODE_CHANGED.name, subject=tax_code,
-                   data={"action": "created", **_snapshot(tax_code)})
-    except IntegrityError:
-        raise _invalid(f"The tax code '{code}' exists already.", "code", "tax_code.duplicate_code")
-    return tax_code
-
-
-_EDITABLE = ("name", "rate", "price_included", "account", "base_box", "tax_box", "is_active", "components")
-
-
-def update_tax_code(*, actor, tax_code: TaxCode, check_permission: bool = True, **changes: Any) -> TaxCode:
-    """Change a tax code's name, rate, price inclusion, account, boxes or active flag, or a
-    group's components (until a ledger line refers to the group).
-
-    Its code and kind stay: posted lines refer to it, and the tax return reads them by kind.
-    Whether it is a group stays too.
-    """
-    require(actor, tax_code.company_id, "tax.manage", check_permission=check_permission)
-    unknown = set(changes) - set(_EDITABLE)
-    if unknown:
-        raise _invalid(f"A tax code's {', '.join(sorted(unknown))} cannot change.", sorted(unknown)[0])
-    company = tax_code.company
-    values: dict[str, Any] = {}
-    components: list[TaxCode] | None = None
-    if tax_code.is_group:
-        _check_group_has_no_own_figures(changes)
-        changes = {k: v for k, v in changes.items() if k not in ("rate", "account", "base_box", "tax_box")}
-        if "components" in changes:
-            components = _components(company, changes["components"], kind=tax_code.kind, group=tax_code)
-    elif changes.get("components"):
-        raise _invalid(f"{tax_code.code} is not a tax group, and a code becomes one only when it is created: "
-                       f"create a new tax code with these components.", "components", "tax_code.not_a_group")
-    if "name" in changes:
-        name = str(changes["name"] or "").strip()
-        if not name or len(name) > 200:
-            raise _invalid("A tax code's name has 1 to 200 characters.", "name")
-        values["name"] = name
-    if "rate" in changes:
-        values["rate"] = _parse_rate(changes["rate"])
-    if "price_included" in changes:
-        values["price_included"] = bool(changes["price_included"])
-    if "account" in changes:
-        values["account"] = _tax_account(company, changes["account"])
-    for box in ("base_box", "tax_box"):
-        if box in changes:
-            values[box] = _box(changes[box], box)
-    if "is_active" in changes:
-        values["is_active"] = bool(changes["is_active"])
-    with transaction.atomic():
-        locked = TaxCode.objects.select_for_update().get(pk=tax_code.pk)
-        before = _snapshot(locked)
-        for name, value in values.items():
-            setattr(locked, name, value)
-        after = _snapshot(locked)
-        if components is not None:
-            after["components"] = [component.code for component in components]
-        changed = {k: after[k] for k in after if after[k] != before[k]}
-        if "components" in changed:
-            # The tax return reads the group's base lines through its components (their order
-            # is only shown).
-            other_codes = set(changed["components"]) != set(before["components"])
-            if other_codes and Line.objects.for_company(company).filter(tax_code=locked).exists():
-                raise _invalid(f"Ledger lines are taxed with {locked.code} already, so its components stay: "
-                               f"deactivate it and create a new group.", "components", "tax_code.group_in_use")
-            _set_components(locked, components or [])
-        if changed:
-            locked.save()
-            action = "changed"
-            if set(changed) == {"is_active"}:
-                action = "activated" if locked.is_active else "deactivated"
-            record(company=company, actor=actor, verb=TAX_CODE_CHANGED.name, subject=locked,
-                   data={"action": action, "code": locked.code, "changes": changed})
-    return locked
-
-
-def set_tax_code_active(*, actor, tax_code: TaxCode, is_active: bool, check_permission: bool = True) -> TaxCode:
-    """Deactivate (no longer offered, refused by the computation) or reactivate a tax code."""
-    return update_tax_code(actor=actor, tax_code=tax_code, is_active=is_active, check_permission=check_permission)
-
-
-def ensure_default_tax_codes(company: Company) -> list[TaxCode]:
-    """Create the standard tax codes the company lacks (idempotent; called with the chart)."""
-    existing = set(TaxCode.objects.for_company(company).values_list("code", flat=True))
-    missing = [
-        TaxCode(company=company, code=code, name=name, kind=kind, rate=Decimal(rate), price_included=included,
-                base_box=base_box, tax_box=tax_box)
-        for code, (name, kind, rate, included, base_box, tax_box) in DEFAULT_TAX_CODES.items()
-        if code not in existing
-    ]
-    if missing:
-        TaxCode.objects.bulk_create(missing)
-    return list(TaxCode.objects.for_company(company))
-
-
-def tax_account_for(tax_code: TaxCode) -> Account | None:
-    """The account a code's tax posts to: its own, else the chart's role account of its kind."""
-    if tax_code.account_id:
-        return tax_code.account
-    return (Account.objects.for_company(tax_code.company_id).filter(role=ROLE_OF_KIND[tax_code.kind], is_active=True)
-            .order_by("code").first())
-
-
-# -- the computation -------------------------------------------------------------------
 
 
 @dataclass
@@ -384,6 +105,7 @@ class TaxComputation:
 
     currency: str
     rounding: str
+    kind: str  # sales or purchase: the side every base line posts to
     lines: list[ComputedLine]
     totals: list[TaxTotal]
     net_total: Decimal
@@ -396,29 +118,18 @@ class TaxComputation:
         return bool(self.base_currency) and self.currency != self.base_currency
 
 
-def _number(value: Any, field_name: str, *, decimals: int | None, label: str) -> Decimal:
-    if isinstance(value, bool):
+def _number(value: Any, field_name: str, *, decimals: int, label: str) -> Decimal:
+    """An amount, quantity or rate as keel.core.money.parse_amount reads it (within MAX_AMOUNT)."""
+    if value is None or isinstance(value, bool):
         raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
-    if not number.is_finite():
-        raise ValidationFailed(f"'{value}' is not a finite number.", code="money.not_a_number", field=field_name)
-    if abs(number) >= MAX_AMOUNT:
-        raise ValidationFailed(f"The {label} '{value}' is too large.", code="money.too_large", field=field_name)
-    if decimals is not None and number != number.quantize(quantum(decimals)):
-        raise ValidationFailed(f"At most {decimals} decimals are allowed in the {label}; got '{value}'.",
-                               code="money.too_many_decimals", field=field_name)
-    return number
+    return parse_amount(value, decimals=decimals, field=field_name, label=label)
 
 
 def _resolve_codes(
-    company: Company, lines: Sequence[DocumentLine],
+    company: Company, lines: Sequence[DocumentLine], kind: str,
 ) -> tuple[dict[Any, TaxCode], dict[int, list[TaxCode]]]:
-    """The codes the lines name, by (line, position), and the components of the groups among them."""
+    """The codes the lines name, by (line, position), and the components of the groups among them;
+    every code of the document's kind."""
     codes = TaxCode.objects.for_company(company).select_related("account")
     by_id = {t.pk: t for t in codes}
     by_code = {t.code: t for t in by_id.values()}
@@ -439,6 +150,11 @@ def _resolve_codes(
                                        field=name)
             if not found.is_active:
                 raise ValidationFailed(f"Tax code {found.code} is inactive.", code="tax_code.inactive", field=name)
+            if found.kind != kind:
+                raise ValidationFailed(
+                    f"{found.code} is a {TaxKind(found.kind).label.lower()} tax code and this is a "
+                    f"{TaxKind(kind).label.lower()} document: use a {TaxKind(kind).label.lower()} code.",
+                    code="tax.kind_mismatch", field=name)
             resolved[(position, which)] = found
     groups: dict[int, list[TaxCode]] = {}
     if any(code.is_group for code in resolved.values()):
@@ -459,11 +175,14 @@ def _round(value: Decimal, decimals: int) -> Decimal:
 
 
 def compute_taxes(
-    *, company: Company, lines: Sequence[DocumentLine | dict], rounding: str = TaxRounding.LINE,
+    *, company: Company, kind: str, lines: Sequence[DocumentLine | dict], rounding: str = TaxRounding.LINE,
     currency: str | None = None,
 ) -> TaxComputation:
-    """Tax a document's lines, in `currency` (default: the company's); see the module's
-    docstring. Refusals name the field."""
+    """Tax the lines of a `kind` (sales or purchase) document, in `currency` (default: the
+    company's); see the module's docstring. Refusals name the field."""
+    if kind not in TaxKind.values:
+        raise ValidationFailed(f"'{kind}' is not a kind of document ({', '.join(TaxKind.values)}).",
+                               code="tax.invalid_kind", field="kind")
     if rounding not in TaxRounding.values:
         raise ValidationFailed(f"'{rounding}' is not a rounding mode ({', '.join(TaxRounding.values)}).",
                                code="tax.invalid_rounding", field="rounding")
@@ -474,7 +193,7 @@ def compute_taxes(
         raise ValidationFailed(f"'{currency}' is not a known currency.", code="currency.unknown", field="currency")
     decimals = currency_decimals(currency)
     parsed = [DocumentLine(**line) if isinstance(line, dict) else line for line in lines]
-    codes, groups = _resolve_codes(company, parsed)
+    codes, groups = _resolve_codes(company, parsed, kind)
 
     # Exact (unrounded) figures first: per line, the amount and each tax's exact amount
     # (a group's components each on the line's base: no tax on tax).
@@ -541,7 +260,7 @@ def compute_taxes(
             total.tax += rounded[(position, which)]
         computed.append(line)
     return TaxComputation(
-        currency=currency, base_currency=company.base_currency_id, rounding=rounding, lines=computed,
+        currency=currency, base_currency=company.base_currency_id, rounding=rounding, kind=kind, lines=computed,
         totals=sorted(totals.values(), key=lambda t: t.tax_code.code),
         net_total=sum((line.net for line in computed), ZERO),
         tax_total=sum((line.tax for line in computed), ZERO),
@@ -563,8 +282,9 @@ def tax_line_inputs(
 
     One base line per document line (on the line's `account`, else `accounts`), tagged with
     its tax code (a plain code or a group) and tax role "base"; one tax line per tax code
-    levied (a group's components, each on its own tax account), tagged "tax". Sales codes
-    credit, purchase codes debit (a negative amount, a credit note, goes the other way).
+    levied (a group's components, each on its own tax account), tagged "tax". A sales
+    document's lines credit, a purchase document's debit, taxed or not (a negative amount,
+    a credit note, goes the other way).
     With `counterpart` (e.g. the receivable account), a line for the gross total balances
     the entry. Lines of zero are left out.
 
@@ -578,7 +298,6 @@ def tax_line_inputs(
     """
     converted = _conversion(computation, rate, counterpart)
     result: list[LineInput] = []
-    kinds = set()
     for line in computation.lines:
         line_codes = line.tax_codes or list({t.tax_code.pk: t.tax_code for t in line.taxes}.values())
         if len(line_codes) > 1:
@@ -592,11 +311,9 @@ def tax_line_inputs(
             raise ValidationFailed("Name the account of each line's base.", code="tax.account_missing",
                                    field=f"lines[{line.index}].account")
         code = line_codes[0] if line_codes else None
-        kind = code.kind if code is not None else TaxKind.SALES
-        kinds.add(kind)
         if not line.net:
             continue
-        debit, credit = _side(line.net, kind)
+        debit, credit = _side(line.net, computation.kind)
         result.append(LineInput(
             account=account, debit=debit, credit=credit, label=(line.label or label)[:200], party=party,
             tax_code=code.pk if code is not None else None, tax_role=TaxRole.BASE if code is not None else "",
