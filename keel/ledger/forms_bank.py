@@ -57,12 +57,17 @@ class BankAccountForm(forms.Form):
 class StatementImportForm(forms.Form):
     bank_account = forms.TypedChoiceField(coerce=int, label="Bank account")
     file_format = forms.ChoiceField(label="Format", choices=list(FORMATS.items()))
-    file = forms.FileField(help_text="The statement as the bank sent it (at most 5 MB).")
+    file = forms.FileField(help_text="The statement as the bank sent it (at most 5 MB). A file of several accounts "
+                                     "sends each statement to the bank account with its IBAN.")
     opening_balance = forms.DecimalField(
         required=False, max_digits=18, decimal_places=4, label="Opening balance (CSV only)",
         help_text="A CSV file has no balances: blank continues the previous statement's closing balance.")
     accept_balance_gap = forms.BooleanField(
         required=False, label="Accept an opening balance that does not continue the previous statement")
+    accept_unbalanced = forms.BooleanField(
+        required=False, label="Import a statement whose balances do not add up, flagged with the difference",
+        help_text="Only when the import refused it and the bank cannot send a complete one (needs the permission "
+                  "bank.import_unbalanced); the statement page shows the difference.")
     accept_repeated_lines = forms.BooleanField(
         required=False, label="Import lines that were imported already (they are new transactions)",
         help_text="Only when the import refused lines as imported already and you checked they are not.")

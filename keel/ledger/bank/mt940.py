@@ -218,9 +218,10 @@ def _statement(fields: list[_Field]) -> ParsedStatement:
     account = number = ""
     opening = closing = None
     lines: list[ParsedLine] = []
-    index = 1
-    while index < len(fields):
-        field = fields[index]
+    # A :61: and the :86: that follows it (bank-specific fields such as :NS: may come between);
+    # an :86: after the closing balance is information on the statement, not on a line.
+    pending: list[_Field | None] = []
+    for field in fields[1:]:
         tag = field.tag
         if tag == "25":
             account = field.value.strip()
@@ -228,16 +229,23 @@ def _statement(fields: list[_Field]) -> ParsedStatement:
             number = field.value.strip()
         elif tag in ("60F", "60M") and opening is None:
             opening = _balance(field)
-        elif tag in ("62F", "62M"):
-            closing = _balance(field)
         elif tag == "61":
             if opening is None:
                 raise StatementError("A :61: transaction comes before the opening balance (:60F:).", line=field.line)
-            following = fields[index + 1] if index + 1 < len(fields) else None
-            info = following if following is not None and following.tag == "86" else None
-            lines.append(_transaction(field, info))
-            index += 1 if info is not None else 0
-        index += 1
+            if pending:
+                lines.append(_transaction(*pending))
+            pending = [field, None]
+        elif tag == "86":
+            if pending and pending[1] is None:
+                pending[1] = field
+        elif tag in ("62F", "62M", "64", "65"):
+            if tag.startswith("62"):
+                closing = _balance(field)
+            if pending:
+                lines.append(_transaction(*pending))
+            pending = []
+    if pending:
+        lines.append(_transaction(*pending))
     if opening is None:
         raise StatementError(f"Statement {reference or '?'} has no opening balance (:60F:).", line=head.line)
     if closing is None:

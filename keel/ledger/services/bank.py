@@ -401,7 +401,7 @@ class _Planned:
 
 
 _BLZ_ACCOUNT = re.compile(r"(\d{8})/(\d{1,10})(?:[A-Z]{3})?")
-_IBAN_LIKE = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+_IBAN_LIKE = re.compile(r"(?:[A-Z0-9]{8,11}/)?[A-Z]{2}\d{2}[A-Z0-9]{11,30}?/?(?:[A-Z]{3})?")
 
 
 def _compact(identification: str) -> str:
@@ -409,14 +409,14 @@ def _compact(identification: str) -> str:
 
 
 def identifies(identification: str, bank_account: BankAccount) -> bool:
-    """Whether a statement's account identification names `bank_account`: its IBAN (a currency
-    code after it allowed, as MT940 :25: often has it), or the German bank code and account
-    number ('37040044/532013000') its German IBAN is made of."""
+    """Whether a statement's account identification names `bank_account`: its IBAN (as MT940
+    :25: writes it, also 'BIC/IBAN' or with the currency after it), or the German bank code
+    and account number ('37040044/532013000') its German IBAN is made of."""
     ident, iban = _compact(identification), bank_account.iban
     if not ident or not iban:
         return False
-    if ident == iban or re.fullmatch(re.escape(iban) + r"/?[A-Z]{3}", ident):
-        return True
+    if ident == iban or re.fullmatch(r"(?:[A-Z0-9]{8,11}/)?" + re.escape(iban) + r"/?(?:[A-Z]{3})?", ident):
+        return True  # the IBAN, with the BIC before it or the currency after it
     found = _BLZ_ACCOUNT.fullmatch(ident)
     return bool(found and iban.startswith("DE") and iban[4:12] == found[1] and iban[12:22] == found[2].zfill(10))
 
@@ -424,7 +424,7 @@ def identifies(identification: str, bank_account: BankAccount) -> bool:
 def _is_identifying(identification: str) -> bool:
     """An IBAN (possibly with its currency) or a bank code/account: something that names one account."""
     ident = _compact(identification)
-    return bool(_IBAN_LIKE.match(ident) or _BLZ_ACCOUNT.fullmatch(ident))
+    return bool(_IBAN_LIKE.fullmatch(ident) or _BLZ_ACCOUNT.fullmatch(ident))
 
 
 def _route(bank_account: BankAccount, parsed: list[ParsedStatement]) -> list[BankAccount]:
