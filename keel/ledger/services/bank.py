@@ -436,12 +436,12 @@ def _route(bank_account: BankAccount, parsed: list[ParsedStatement]) -> list[Ban
     no bank account matches are refused, all named, and nothing is imported.
     """
     company = bank_account.company
-    accounts = [bank_account, *BankAccount.objects.for_company(company).exclude(pk=bank_account.pk).order_by("pk")]
+    others = BankAccount.objects.for_company(company).exclude(pk=bank_account.pk).order_by("pk")
     named = {_compact(p.account_identification) for p in parsed if _compact(p.account_identification)}
     if len(named) <= 1:
         ident = next(iter(named), "")
         if ident and not identifies(ident, bank_account):
-            other = next((a for a in accounts[1:] if identifies(ident, a)), None)
+            other = next((a for a in others if identifies(ident, a)), None)
             if other is not None:
                 raise ValidationFailed(
                     f"The statement is for account {ident}, the account of bank account {other.name}, not of "
@@ -450,6 +450,7 @@ def _route(bank_account: BankAccount, parsed: list[ParsedStatement]) -> list[Ban
                 raise ValidationFailed(f"The statement is for account {ident}, not {bank_account.iban}.",
                                        code="statement.wrong_account", field="file")
         return [bank_account] * len(parsed)
+    accounts = [bank_account, *others]
     targets: list[BankAccount | None] = [
         next((a for a in accounts if identifies(p.account_identification, a)), None) for p in parsed
     ]
@@ -542,9 +543,9 @@ def import_statements(
     targets = _route(bank_account, parsed_statements)
     plans = [_Planned(parsed, target, _statement_hash(data, number), f"Statement {parsed.statement_id}: " if many else "")
              for number, (parsed, target) in enumerate(zip(parsed_statements, targets, strict=True), 1)]
-    decimals_of = dict(Currency.objects.filter(code__in={t.currency_id for t in targets}).values_list("code", "decimals"))
+    decimals_by_currency = dict(Currency.objects.filter(code__in={t.currency_id for t in targets}).values_list("code", "decimals"))
     for plan in plans:
-        _check_parsed(plan, decimals_of[plan.bank_account.currency_id])
+        _check_parsed(plan, decimals_by_currency[plan.bank_account.currency_id])
     seen: set[tuple[int, str]] = set()
     for plan in plans:
         key = (plan.bank_account.pk, plan.parsed.statement_id)
@@ -563,7 +564,7 @@ def import_statements(
                                        accept_balance_gap=accept_balance_gap,
                                        accept_repeated_lines=accept_repeated_lines,
                                        accept_unbalanced=accept_unbalanced, check_permission=check_permission,
-                                       decimals=decimals_of[plan.bank_account.currency_id]))
+                                       decimals=decimals_by_currency[plan.bank_account.currency_id]))
     except IntegrityError:
         raise ValidationFailed("This statement was imported already (at the same time).", code="statement.duplicate",
                                field="file")

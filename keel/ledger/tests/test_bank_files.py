@@ -336,7 +336,7 @@ def test_the_statement_pages_show_the_difference(books, gb, accountant, client_f
     client = client_for(accountant)
     page = client.get(f"/ledger/bank/statements/{statement.pk}/").content.decode()
     assert 'id="statement-unbalanced"' in page
-    assert "the bank&#x27;s statement is short by 62.50 EUR" in page or "the bank's statement is short by 62.50 EUR" in page
+    assert "the closing balance 1,300.00 less the opening balance 1,000.00 and the lines is 62.50 EUR" in page
     assert "Unbalanced by 62.50" in client.get("/ledger/bank/statements/").content.decode()
     assert "Unbalanced by 62.50" in client.get(f"/ledger/bank/accounts/{gb.pk}/").content.decode()
 
