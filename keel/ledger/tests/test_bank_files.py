@@ -409,3 +409,20 @@ def test_the_api_refuses_a_bad_opening_balance_with_the_amount_rules(books, gb, 
 def test_import_sample_still_answers_with_one_statement(books, gb):
     statement = import_sample(gb, "mt940")
     assert statement.reference == "00042/001" and statement.lines.count() == 2
+
+
+def test_the_import_page_reads_the_opening_balance_with_the_amount_rules(gb, accountant, client_for):
+    client = client_for(accountant)
+    mapping = {"csv_date_column": "Date", "csv_date_format": "%m/%d/%Y", "csv_debit_column": "Debit",
+               "csv_credit_column": "Credit"}
+
+    def upload(opening):
+        return client.post("/ledger/bank/statements/import/", {
+            "bank_account": str(gb.pk), "file_format": "csv", "opening_balance": opening,
+            "file": SimpleUploadedFile("april.csv", _file("csv_debit_credit.csv"), "text/csv"), **mapping})
+
+    refused = upload("1.000,00")
+    assert "The opening balance '1.000,00' is not a number" in " ".join(refused.context["form"].errors["opening_balance"])
+    _nothing_imported()
+    assert upload("1,000.00").status_code == 302
+    assert BankStatement.objects.get().opening_balance == D("1000.00")
