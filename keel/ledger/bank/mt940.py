@@ -30,6 +30,7 @@ from keel.ledger.bank import ParsedLine, ParsedStatement, StatementError, decode
 
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}[A-Z0-9]{11,30})\b")
 _TAG = re.compile(r"^:(\d\d[A-Z]?|NS):")
+_TRAILER = re.compile(r"^\{5:(?:[^{}]|\{[^{}]*\})*\}")
 _BLOCK_HEADER = re.compile(r"^(?:\{[1-3]:[^{}]*(?:\{[^{}]*\})*[^{}]*\})*\{4:")
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>[0-9][0-9.,]*)$")
 _TRANSACTION = re.compile(
@@ -54,20 +55,21 @@ class _Field:
 
 def _unwrap(text: str) -> list[tuple[int, str]]:
     """The file's lines (numbered from 1) without the SWIFT transport wrapping."""
-    text = text.replace("\x01", "\n").replace("\x03", "\n")
     lines = []
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
-        line = raw.rstrip()
-        stripped = line.strip()
-        header = _BLOCK_HEADER.match(stripped)
-        if header:
-            stripped = line = stripped[header.end():]
-        if stripped.startswith("-}") or stripped.startswith("{5:") or stripped in ("-", "$", "940", ":940:"):
+        line = raw.replace("\x01", "").replace("\x03", "").rstrip()
+        rest = line.strip()
+        while True:  # "-}{5:{CHK:...}}{1:...}{2:...}{4:" ends one message and starts the next
+            before = rest
+            rest = rest[2:].lstrip() if rest.startswith("-}") else rest
+            for wrapping in (_TRAILER, _BLOCK_HEADER):
+                found = wrapping.match(rest)
+                rest = rest[found.end():] if found else rest
+            if rest == before:
+                break
+        if rest in ("", "-", "$", "940", ":940:") or (rest.startswith("{") and rest.endswith("}")):
             continue
-        if stripped.startswith("{") and stripped.endswith("}"):  # a block of its own ({1:...}{2:...})
-            continue
-        if stripped:
-            lines.append((number, line))
+        lines.append((number, rest if rest != line.strip() else line))
     return lines
 
 

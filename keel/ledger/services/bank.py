@@ -369,7 +369,7 @@ def find_repeated_lines(bank_account: BankAccount, lines: Sequence[ParsedLine]) 
     return RepeatedLines(len(repeated), first, lines[first - 1], repeated[first].statement, repeated[first].position)
 
 
-def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int) -> ValidationFailed:
+def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int, *, label: str = "") -> ValidationFailed:
     line = repeated.line
     text = (line.reference or line.description or line.counterparty_name or line.transaction_id).strip()
     text = f"{text[:57]}..." if len(text) > 60 else text
@@ -381,7 +381,7 @@ def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int) -> Val
         found = (f"{repeated.count} of these {total} lines {'was' if repeated.count == 1 else 'were'} imported "
                  f"already (first: {shown}).")
     return ValidationFailed(
-        f"{found} Import a statement of the new transactions only, or confirm that these are new transactions.",
+        f"{label}{found} Import a statement of the new transactions only, or confirm that these are new transactions.",
         code="statement.repeated_lines", field="file",
     )
 
@@ -634,10 +634,7 @@ def _store(plan: _Planned, *, actor, file_format: str, file_name: str, mapping, 
             raise _unbalanced_refusal(plan, opening, closing, decimals, denied="your role does not have")
     repeated = find_repeated_lines(bank_account, parsed.lines) if previous is not None else None
     if repeated is not None and not accept_repeated_lines:
-        refusal = _repeated_refusal(repeated, len(parsed.lines), decimals)
-        refusal.message = f"{label}{refusal.message}"
-        refusal.fields = {"file": [refusal.message]}
-        raise refusal
+        raise _repeated_refusal(repeated, len(parsed.lines), decimals, label=label)
     gap = ZERO
     if previous is not None and previous.closing_balance != opening:
         gap = opening - previous.closing_balance

@@ -146,6 +146,41 @@ def test_a_broken_mt940_is_refused_naming_the_line(gb, broken, fixed, words):
     _nothing_imported()
 
 
+def test_a_broken_line_of_a_swift_wrapped_file_is_named_by_its_line_in_the_file(gb, de):
+    data = _file("mt940_swift_two_accounts.sta").replace(b":61:2604010401D12,50", b":61:2604010401X12,50")
+    with pytest.raises(ValidationFailed) as refused:
+        _import(gb, "mt940", data)
+    assert "Line 21: The transaction ':61:2604010401X12,50" in refused.value.message
+    _nothing_imported()
+
+
+def test_swift_trailers_and_headers_on_the_lines_of_the_fields(gb):
+    """'-}{5:{CHK:...}}' closing one message, '{1:..}{2:..}{4::20:...' opening the next on one line."""
+    def body(opening, closing, transaction_id):
+        return (f":25:GB29NWBK60161331926819\r\n:60F:C260101EUR{opening}\r\n"
+                f":61:2601020102C2,00NTRFR//{transaction_id}\r\n:62F:C260102EUR{closing}\r\n")
+
+    data = (f"\x01{{1:F01NWBKGB2LAXXX}}{{2:O940}}{{4:\r\n:20:A\r\n:28C:1\r\n{body('1,00', '3,00', 'T1')}"
+            f"-}}{{5:{{CHK:A1B2}}}}\x03\x01{{1:F01NWBKGB2LAXXX}}{{2:O940}}{{4::20:B\r\n:28C:2\r\n"
+            f"{body('3,00', '5,00', 'T2')}-}}\x03").encode()
+    first, second = _import(gb, "mt940", data)
+    assert [(s.reference, s.opening_balance, s.closing_balance) for s in (first, second)] == [
+        ("1/1", D("1.00"), D("3.00")), ("2/1", D("3.00"), D("5.00"))]
+
+
+def test_a_statement_repeating_the_lines_of_the_one_before_in_the_same_file_is_refused_naming_it(gb):
+    """Two statements of one file are checked against each other too: the second is refused."""
+    data = _file("mt940_daily.sta").replace(b":61:2604030403RC100,00NTRFINV-2026-014//GB-TX-3",
+                                            b":61:2604020402D250,00NTRFNONREF//GB-TX-2")
+    data = data.replace(b":62M:C260403EUR2387,50", b":62M:C260403EUR2237,50")
+    with pytest.raises(ValidationFailed) as refused:
+        _import(gb, "mt940", data)
+    assert refused.value.code == "statement.repeated_lines"
+    assert refused.value.message.startswith("Statement 93/1: The statement's one line was imported already "
+                                            "(2026-04-02 -250.00")
+    _nothing_imported()
+
+
 def test_the_account_identification_names_a_bank_account_as_banks_write_it(gb, de):
     assert identifies(f"NWBKGB2L/{GB_IBAN}", gb) and identifies(f"{GB_IBAN}EUR", gb) and identifies(GB_IBAN.lower(), gb)
     assert identifies("10020030/4711", de) and identifies("10020030/0000004711", de)
