@@ -7,12 +7,15 @@ fetches), then read with lxml so every error can name the line of the file.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 import defusedxml.ElementTree as safe_xml
 from defusedxml import DefusedXmlException
 from lxml import etree
 
+from keel.core.exceptions import ValidationFailed
+from keel.core.money import parse_amount
 from keel.ledger.bank import ParsedLine, ParsedStatement, StatementError
 
 OPENING_CODES = ("OPBD", "PRCD")
@@ -42,16 +45,22 @@ def _children(element, name: str) -> list:
     return [child for child in element if _local(child.tag) == name]
 
 
+def _number(found) -> Decimal:
+    """An <Amt>'s amount (XML decimal: a point, no sign, no separators), within what Keel stores."""
+    text = (found.text or "").strip()
+    if not re.fullmatch(r"[0-9]+(?:\.[0-9]*)?", text):
+        raise StatementError(f"'{text[:40]}' is not an amount.", line=found.sourceline)
+    try:
+        return parse_amount(text, label="amount")
+    except ValidationFailed as exc:
+        raise StatementError(exc.message, line=found.sourceline)
+
+
 def _amount(element, path: str = "Amt") -> tuple[Decimal, str]:
     found = _find(element, path)
     if found is None:
         raise StatementError(f"<{_local(element.tag)}> has no <{path}>.", line=element.sourceline)
-    try:
-        amount = Decimal((found.text or "").strip())
-    except InvalidOperation:
-        raise StatementError(f"'{found.text}' is not an amount.", line=found.sourceline)
-    if not amount.is_finite():
-        raise StatementError(f"'{found.text}' is not an amount.", line=found.sourceline)
+    amount = _number(found)
     indicator = _text(element, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
         raise StatementError(f"<{_local(element.tag)}> needs <CdtDbtInd> CRDT or DBIT, not '{indicator}'.",
@@ -83,12 +92,7 @@ def _detail_amount(detail, entry_sign: int) -> Decimal | None:
         found = next((child for child in detail if _local(child.tag) == "Amt"), None)
     if found is None:
         return None
-    try:
-        amount = Decimal((found.text or "").strip())
-    except InvalidOperation:
-        raise StatementError(f"'{found.text}' is not an amount.", line=found.sourceline)
-    if not amount.is_finite():
-        raise StatementError(f"'{found.text}' is not an amount.", line=found.sourceline)
+    amount = _number(found)
     indicator = _text(detail, "CdtDbtInd")
     sign = {"CRDT": 1, "DBIT": -1}.get(indicator, entry_sign)
     return sign * abs(amount)

@@ -302,6 +302,20 @@ def test_a_batch_whose_details_do_not_add_up_is_refused(gb, de):
     _nothing_imported()
 
 
+@pytest.mark.parametrize(("amount", "words"), [
+    ("100000000000.00", "Line 24: The amount 100,000,000,000 is too large: Keel stores amounts up to "
+                        "99,999,999,999.9999 exactly."),
+    ("350.00001", "Line 24: The amount '350.00001' has more than 4 decimals."),
+    ("-350.00", "Line 24: '-350.00' is not an amount."),
+])
+def test_a_camt_amount_keel_cannot_store_exactly_is_refused_naming_its_line(gb, de, amount, words):
+    data = _file("camt053_batches.xml").replace(b'<Amt Ccy="EUR">350.00</Amt>', f'<Amt Ccy="EUR">{amount}</Amt>'.encode())
+    with pytest.raises(ValidationFailed) as refused:
+        _import(gb, "camt053", data)
+    assert refused.value.code == "statement.malformed" and words in refused.value.message
+    _nothing_imported()
+
+
 def test_a_batch_whose_details_give_no_amounts_stays_one_line(gb, de):
     data = (_file("camt053_batches.xml").replace(b'<AmtDtls><TxAmt><Amt Ccy="EUR">400.00</Amt></TxAmt></AmtDtls>', b"")
             .replace(b'<Amt Ccy="EUR">350.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>', b""))
