@@ -475,3 +475,49 @@ def test_the_import_page_reads_the_opening_balance_with_the_amount_rules(gb, acc
     _nothing_imported()
     assert upload("1,000.00").status_code == 302
     assert BankStatement.objects.get().opening_balance == D("1000.00")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_uploads_of_a_two_account_file_at_once_from_either_account_let_exactly_one_through(company):
+    """Each upload locks both bank accounts, in one order, whichever account it was started
+    from: no deadlock, and the later uploads see the first one's statements."""
+    import threading
+
+    from django.db import connection, connections
+
+    from keel.core.exceptions import KeelError
+    from keel.ledger.tests.factories import set_up_books
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks and real parallel writers")
+    set_up_books(company)
+    london = bank_account(company, name="London", iban=GB_IBAN)
+    frankfurt = bank_account(company, name="Frankfurt", account="1410", iban=DE_IBAN)
+    data = _file("mt940_swift_two_accounts.sta")
+    uploads = [(london, data), (frankfurt, data), (london, data + b"\r\n"), (frankfurt, data + b"\r\n\r\n")]
+    barrier = threading.Barrier(len(uploads))
+    outcomes: list[str] = []
+
+    def upload(bank, content):
+        try:
+            barrier.wait()
+            _import(bank, "mt940", content)
+            outcomes.append("imported")
+        except KeelError as exc:
+            outcomes.append(exc.code)
+        except BaseException as exc:  # noqa: BLE001 - an unexpected error (a deadlock) fails the test below
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload, args=arguments) for arguments in uploads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["imported"] + ["statement.duplicate"] * (len(uploads) - 1)
+    assert sorted(BankStatement.objects.filter(company=company).values_list("bank_account__name", "reference")) == [
+        ("Frankfurt", "12/1"), ("London", "00091/001")]
+    assert BankStatementLine.objects.filter(company=company).count() == 3
