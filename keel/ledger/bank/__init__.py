@@ -1,8 +1,9 @@
 """Bank statement parsers (CAMT.053, MT940, OFX, CSV) and the matching of statement lines.
 
-Each parser turns the bytes of a file into a `ParsedStatement` or raises `StatementError`
-naming the problem (and the line of the file where it can). Parsers write nothing: the
-import service (keel.ledger.services.bank) checks and stores what they return.
+Each parser turns the bytes of a file into its `ParsedStatement`s (a file may hold several)
+or raises `StatementError` naming the problem (and the line of the file where it can).
+Parsers write nothing: the import service (keel.ledger.services.bank) checks and stores
+what they return.
 """
 
 from __future__ import annotations
