@@ -114,3 +114,11 @@ def test_a_csv_amount_as_banks_write_it_reads_back(amount, style):
     statement = csv.parse(data, {"delimiter": ";", "date_column": "Date", "amount_column": "Amount",
                                  "decimal_separator": separator})
     assert [line.amount for line in statement.lines] == [amount], text
+
+
+def test_an_mt940_booking_date_takes_the_year_nearest_its_value_date():
+    """:61: gives the value date in full and the booking (entry) date as MMDD only."""
+    data = (b":20:Y\n:25:GB29NWBK60161331926819\n:28C:1\n:60F:C261231EUR0,00\n"
+            b":61:2612310102C1,00NTRFA//T1\n:61:2701021231D1,00NTRFB//T2\n:62F:C270102EUR0,00\n")
+    [parsed] = mt940.parse(data)
+    assert [line.date for line in parsed.lines] == [dt.date(2027, 1, 2), dt.date(2026, 12, 31)]
