@@ -26,6 +26,9 @@ class LedgerConfig(AppConfig):
                 "tax.file": "File tax returns",
                 "bank.manage": "Create, change and deactivate bank accounts and their matching rules",
                 "bank.import": "Import bank statements",
+                # The accountant has it through `bank.*`, owner and administrator through `*`;
+                # a role given only bank.import does not.
+                "bank.import_unbalanced": "Import a statement whose balances do not add up, flagged with the difference",
                 "bank.reconcile": "Reconcile bank statement lines with the ledger, and undo it",
             }
         )

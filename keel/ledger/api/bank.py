@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -18,6 +18,7 @@ from keel.api.context import CompanyRef, company_for, track
 from keel.api.pagination import Page, PageQuery, paginate
 from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
 from keel.core.exceptions import NotFound, ValidationFailed
+from keel.core.money import parse_amount
 from keel.ledger.models.bank import BankAccount, BankStatement
 from keel.ledger.schemas import _money
 from keel.ledger.services import bank as bank_services
@@ -111,10 +112,18 @@ class StatementOut(Schema):
     opening_balance: str
     closing_balance: str
     balance_gap: str
+    is_unbalanced: bool = SchemaField(description="Imported although opening balance plus lines is not the closing "
+                                                  "balance (by a user with bank.import_unbalanced).")
+    unbalanced_difference: str = SchemaField(description="Closing balance less (opening balance + lines); 0 when "
+                                                         "the statement adds up.")
 
     @staticmethod
     def resolve_currency(obj) -> str:
         return obj.currency_id
+
+    @staticmethod
+    def resolve_unbalanced_difference(obj) -> str:
+        return _money(obj.unbalanced_difference)
 
     @staticmethod
     def resolve_opening_balance(obj) -> str:
@@ -127,6 +136,13 @@ class StatementOut(Schema):
     @staticmethod
     def resolve_balance_gap(obj) -> str:
         return _money(obj.balance_gap)
+
+
+class StatementImportOut(StatementOut):
+    """The file's first statement (as before files could hold several), and every statement
+    the file held, each imported to its bank account."""
+
+    statements: list[StatementOut]
 
 
 class StatementDetailOut(StatementOut):
@@ -270,15 +286,9 @@ def update_bank_account(request: HttpRequest, company_ref: CompanyRef, bank_acco
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
-    if value in (None, ""):
+    if value is None or not value.strip():
         return None
-    try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise ValidationFailed(f"'{value}' is not an amount.", code="statement.invalid", field=field)
-    return amount
+    return parse_amount(value, field=field, label=field.replace("_", " "))
 
 
 def _mapping(value: str) -> dict | None:
@@ -295,7 +305,7 @@ def _mapping(value: str) -> dict | None:
     return mapping
 
 
-@router.post("/bank-accounts/{bank_account_id}/statements", response={201: StatementOut},
+@router.post("/bank-accounts/{bank_account_id}/statements", response={201: StatementImportOut},
              url_name="ledger_bank_statement_create")
 def import_statement(
     request: HttpRequest, company_ref: CompanyRef, bank_account_id: RecordId,
@@ -304,13 +314,20 @@ def import_statement(
     opening_balance: Annotated[str, Form(max_length=30)] = "",
     accept_balance_gap: Annotated[bool, Form()] = False,  # noqa: FBT002 (a form field)
     accept_repeated_lines: Annotated[bool, Form()] = False,  # noqa: FBT002 (a form field)
+    accept_unbalanced: Annotated[bool, Form()] = False,  # noqa: FBT002 (a form field)
     mapping: Annotated[str, Form(max_length=4000)] = "",
 ):
-    """Import a statement (multipart: `file`, `format` camt053|mt940|ofx|csv).
+    """Import a statement file (multipart: `file`, `format` camt053|mt940|ofx|csv).
 
+    A file may hold several statements (MT940, CAMT.053, OFX): all are imported or none; in a
+    file of several accounts each goes to the bank account its IBAN names (code
+    statement.unknown_account, naming them, when one has none). The answer is the first
+    statement, with `statements` listing every one.
     CSV: `mapping` is the column mapping as a JSON object (saved on the bank account for next
     time); without it the saved one is used. `accept_repeated_lines` imports lines that were
-    imported already (refused otherwise, code statement.repeated_lines).
+    imported already (refused otherwise, code statement.repeated_lines). `accept_unbalanced`
+    imports a statement whose balances do not add up, flagged with the difference (refused
+    otherwise, code statement.unbalanced; needs bank.import_unbalanced).
     """
     company = company_for(request, company_ref, "ledger.view")
     bank_account = _bank_account(company, bank_account_id)
@@ -320,12 +337,15 @@ def import_statement(
                                    field="file")
         if file.size and file.size > bank_services.MAX_FILE_SIZE:
             raise ValidationFailed("The file is larger than 5 MB.", code="statement.too_large", field="file")
-        statement = bank_services.import_statement(
+        statements = bank_services.import_statements(
             actor=actor(request), bank_account=bank_account, file_format=format, data=file.read(),
             file_name=file.name or "", mapping=_mapping(mapping), opening_balance=_decimal(opening_balance, "opening_balance"),
             accept_balance_gap=accept_balance_gap, accept_repeated_lines=accept_repeated_lines,
+            accept_unbalanced=accept_unbalanced,
         )
-    return Status(201, statement)
+    first = statements[0]
+    first.statements = statements
+    return Status(201, first)
 
 
 @router.get("/bank-statements", response=Page[StatementOut], url_name="ledger_bank_statement_list")

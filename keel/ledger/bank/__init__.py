@@ -1,8 +1,9 @@
 """Bank statement parsers (CAMT.053, MT940, OFX, CSV) and the matching of statement lines.
 
-Each parser turns the bytes of a file into a `ParsedStatement` or raises `StatementError`
-naming the problem (and the line of the file where it can). Parsers write nothing: the
-import service (keel.ledger.services.bank) checks and stores what they return.
+Each parser turns the bytes of a file into its `ParsedStatement`s (a file may hold several)
+or raises `StatementError` naming the problem (and the line of the file where it can).
+Parsers write nothing: the import service (keel.ledger.services.bank) checks and stores
+what they return.
 """
 
 from __future__ import annotations
@@ -43,12 +44,16 @@ class ParsedStatement:
     closing_balance: Decimal | None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    account_iban: str = ""
+    # The account as the file names it: an IBAN (CAMT <Acct><Id><IBAN>, MT940 :25:, OFX
+    # <ACCTID>), possibly with a currency after it, or another number ('BLZ/account').
+    account_identification: str = ""
     lines: list[ParsedLine] = field(default_factory=list)
+    line: int | None = None  # where the statement starts in the file, for messages
 
 
-def parse_statement(file_format: str, data: bytes, *, mapping: dict | None = None) -> ParsedStatement:
-    """Parse `data` as `file_format` (one of FORMATS)."""
+def parse_statements(file_format: str, data: bytes, *, mapping: dict | None = None) -> list[ParsedStatement]:
+    """Parse `data` as `file_format` (one of FORMATS): every statement the file holds, in its
+    order (CAMT.053, MT940 and OFX may hold several; a CSV is one)."""
     from keel.ledger.bank import camt053, csv, mt940, ofx
 
     if file_format == "camt053":
@@ -58,7 +63,7 @@ def parse_statement(file_format: str, data: bytes, *, mapping: dict | None = Non
     if file_format == "ofx":
         return ofx.parse(data)
     if file_format == "csv":
-        return csv.parse(data, mapping or {})
+        return [csv.parse(data, mapping or {})]
     raise StatementError(f"'{file_format}' is not a statement format; use one of {', '.join(FORMATS)}.")
 
 

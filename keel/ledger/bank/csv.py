@@ -7,6 +7,10 @@ The mapping names the columns by their header (the first row after `skip_rows`):
      "decimal_separator": ",", "reference_column": "Reference", "counterparty_column": "Name",
      "counterparty_iban_column": "IBAN", "description_column": "Text", "transaction_id_column": "Id"}
 
+Amounts are read as banks write them (keel.core.money.parse_amount, lenient): "$1,234.50",
+"EUR 12,00", "(12.50)" and "12.50-" for negatives, with the mapping's decimal separator.
+With separate debit and credit columns a row's amount is its credit less its debit.
+
 A CSV carries no balances: the import takes the opening balance given (or the previous
 statement's closing) and adds the lines.
 """
@@ -17,8 +21,10 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from keel.core.exceptions import ValidationFailed
+from keel.core.money import parse_amount
 from keel.ledger.bank import ParsedLine, ParsedStatement, StatementError, decode
 
 MAPPING_FIELDS = {
@@ -70,19 +76,14 @@ def clean_mapping(raw: dict) -> dict:
 
 
 def _amount(value: str, separator: str, column: str, number: int) -> Decimal:
-    text = (value or "").strip().replace(" ", "").replace("\u00a0", "").replace("'", "")
-    if not text:
+    """A cell as an amount, as banks write them: currency signs or codes, thousands
+    separators, parentheses or a trailing minus for negatives (`parse_amount`, lenient)."""
+    if not (value or "").strip():
         return Decimal(0)
-    text = text.replace(".", "").replace(",", ".") if separator == "," else text.replace(",", "")
-    negative = text.startswith("(") and text.endswith(")")
-    text = text.strip("()")
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise StatementError(f"'{value}' in column '{column}' is not an amount.", line=number)
-    if not amount.is_finite():
-        raise StatementError(f"'{value}' in column '{column}' is not an amount.", line=number)
-    return -amount if negative else amount
+        return parse_amount(value, decimal_separator=separator, lenient=True, label=f"amount in column '{column}'")
+    except ValidationFailed as exc:
+        raise StatementError(exc.message, line=number)
 
 
 def parse(data: bytes, raw_mapping: dict) -> ParsedStatement:

@@ -83,6 +83,11 @@ class BankStatement(CompanyOwned):
     closing_balance = models.DecimalField(**AMOUNT)
     # Set when the importer accepted an opening balance that does not continue the previous closing.
     balance_gap = models.DecimalField(default=0, **AMOUNT)
+    # Set when a user with bank.import_unbalanced imported a statement whose opening balance
+    # plus its lines is not its closing balance: the difference is closing - (opening + lines),
+    # shown on the statement until someone sorts it out with the bank.
+    is_unbalanced = models.BooleanField(default=False)
+    unbalanced_difference = models.DecimalField(default=0, **AMOUNT)
     imported_at = models.DateTimeField(auto_now_add=True)
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
@@ -93,6 +98,9 @@ class BankStatement(CompanyOwned):
             models.UniqueConstraint(fields=["company", "bank_account", "reference"], name="ledger_statement_ref_unique"),
             models.UniqueConstraint(fields=["company", "bank_account", "file_hash"], name="ledger_statement_hash_unique"),
             models.CheckConstraint(condition=Q(date_to__gte=models.F("date_from")), name="ledger_statement_dates"),
+            models.CheckConstraint(condition=Q(is_unbalanced=True) & ~Q(unbalanced_difference=0)
+                                   | Q(is_unbalanced=False, unbalanced_difference=0),
+                                   name="ledger_statement_unbalanced_flag"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from keel.core.access import has_permission
 from keel.core.activity import record
 from keel.core.db_money import MoneySum
-from keel.core.exceptions import NotFound, ValidationFailed
+from keel.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from keel.core.models import Company, Currency
-from keel.core.money import format_amount
-from keel.ledger.bank import FORMATS, ParsedLine, StatementError, parse_statement
+from keel.core.money import MAX_AMOUNT, MAX_AMOUNT_TEXT, format_amount
+from keel.ledger.bank import FORMATS, ParsedLine, ParsedStatement, StatementError, parse_statements
 from keel.ledger.bank.csv import clean_mapping
 from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.events import BANK_ACCOUNT_CHANGED, BANK_RULES_CHANGED, BANK_STATEMENT_IMPORTED
@@ -36,9 +38,10 @@ from keel.ledger.services._common import require
 
 ZERO = Decimal(0)
 MAX_FILE_SIZE = 5 * 1024 * 1024
-AMOUNT_LIMIT = Decimal(10) ** 16
 # What banks write where a transaction has no id of its own.
 NO_TRANSACTION_ID = {"NONREF", "NOTPROVIDED", "NONE"}
+# Importing a statement whose balances do not add up, flagged (LedgerConfig registers it).
+UNBALANCED_PERMISSION = "bank.import_unbalanced"
 
 
 # -- bank accounts ----------------------------------------------------------------------------
@@ -265,8 +268,11 @@ def _malformed(message: str) -> ValidationFailed:
 
 
 def _check_amount(value: Decimal, decimals: int, what: str) -> Decimal:
-    if not value.is_finite() or abs(value) >= AMOUNT_LIMIT:
+    if not value.is_finite():
         raise _malformed(f"{what}: '{value}' is not a usable amount.")
+    if abs(value) > MAX_AMOUNT:
+        raise _malformed(f"{what}: {format_amount(value, decimals)} is too large: Keel stores amounts up to "
+                         f"{MAX_AMOUNT_TEXT} exactly.")
     if value != value.quantize(Decimal(1).scaleb(-decimals)):
         raise _malformed(f"{what}: '{value}' has more than {decimals} decimals.")
     return value
@@ -365,7 +371,7 @@ def find_repeated_lines(bank_account: BankAccount, lines: Sequence[ParsedLine]) 
     return RepeatedLines(len(repeated), first, lines[first - 1], repeated[first].statement, repeated[first].position)
 
 
-def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int) -> ValidationFailed:
+def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int, *, label: str = "") -> ValidationFailed:
     line = repeated.line
     text = (line.reference or line.description or line.counterparty_name or line.transaction_id).strip()
     text = f"{text[:57]}..." if len(text) > 60 else text
@@ -377,23 +383,136 @@ def _repeated_refusal(repeated: RepeatedLines, total: int, decimals: int) -> Val
         found = (f"{repeated.count} of these {total} lines {'was' if repeated.count == 1 else 'were'} imported "
                  f"already (first: {shown}).")
     return ValidationFailed(
-        f"{found} Import a statement of the new transactions only, or confirm that these are new transactions.",
+        f"{label}{found} Import a statement of the new transactions only, or confirm that these are new transactions.",
         code="statement.repeated_lines", field="file",
     )
 
 
-def import_statement(
+@dataclass
+class _Planned:
+    """One statement of the file, the bank account it goes to, and its checked figures."""
+
+    parsed: ParsedStatement
+    bank_account: BankAccount
+    file_hash: str
+    label: str  # "" for a file of one statement, else "Statement <id>: " to prefix messages
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    total: Decimal = ZERO
+    unbalanced_difference: Decimal = ZERO
+
+
+_BLZ_ACCOUNT = re.compile(r"(\d{8})/(\d{1,10})(?:[A-Z]{3})?")
+_IBAN_LIKE = re.compile(r"(?:[A-Z0-9]{8,11}/)?[A-Z]{2}\d{2}[A-Z0-9]{11,30}?/?(?:[A-Z]{3})?")
+
+
+def _compact(identification: str) -> str:
+    return "".join((identification or "").split()).upper()
+
+
+def identifies(identification: str, bank_account: BankAccount) -> bool:
+    """Whether a statement's account identification names `bank_account`: its IBAN (as MT940
+    :25: writes it, also 'BIC/IBAN' or with the currency after it), or the German bank code
+    and account number ('37040044/532013000') its German IBAN is made of."""
+    ident, iban = _compact(identification), bank_account.iban
+    if not ident or not iban:
+        return False
+    if ident == iban or re.fullmatch(r"(?:[A-Z0-9]{8,11}/)?" + re.escape(iban) + r"/?(?:[A-Z]{3})?", ident):
+        return True  # the IBAN, with the BIC before it or the currency after it
+    found = _BLZ_ACCOUNT.fullmatch(ident)
+    return bool(found and iban.startswith("DE") and iban[4:12] == found[1] and iban[12:22] == found[2].zfill(10))
+
+
+def _is_identifying(identification: str) -> bool:
+    """An IBAN (possibly with its currency) or a bank code/account: something that names one account."""
+    ident = _compact(identification)
+    return bool(_IBAN_LIKE.fullmatch(ident) or _BLZ_ACCOUNT.fullmatch(ident))
+
+
+def _route(bank_account: BankAccount, parsed: list[ParsedStatement]) -> list[BankAccount]:
+    """The bank account of each statement of the file.
+
+    A file of one account (every statement names the same account, or none) goes to the bank
+    account chosen, and is refused when it names another account. A file of several accounts
+    sends each statement to the company's bank account its identification names; statements
+    no bank account matches are refused, all named, and nothing is imported.
+    """
+    company = bank_account.company
+    others = BankAccount.objects.for_company(company).exclude(pk=bank_account.pk).order_by("pk")
+    named = {_compact(p.account_identification) for p in parsed if _compact(p.account_identification)}
+    if len(named) <= 1:
+        ident = next(iter(named), "")
+        if ident and not identifies(ident, bank_account):
+            other = next((a for a in others if identifies(ident, a)), None)
+            if other is not None:
+                raise ValidationFailed(
+                    f"The statement is for account {ident}, the account of bank account {other.name}, not of "
+                    f"{bank_account.name}. Import it into {other.name}.", code="statement.wrong_account", field="file")
+            if bank_account.iban and _is_identifying(ident):
+                raise ValidationFailed(f"The statement is for account {ident}, not {bank_account.iban}.",
+                                       code="statement.wrong_account", field="file")
+        return [bank_account] * len(parsed)
+    accounts = [bank_account, *others]
+    targets: list[BankAccount | None] = [
+        next((a for a in accounts if identifies(p.account_identification, a)), None) for p in parsed
+    ]
+    unknown = [p for p, target in zip(parsed, targets, strict=True) if target is None]
+    if unknown:
+        shown = "; ".join(f"statement {p.statement_id} of account {p.account_identification or '(none given)'}"
+                          for p in unknown[:10])
+        raise ValidationFailed(
+            f"The file holds {len(parsed)} statements of {len(named)} accounts; {len(unknown)} of them "
+            f"{'is' if len(unknown) == 1 else 'are'} for no bank account of {company.code}: {shown}"
+            f"{' and more' if len(unknown) > 10 else ''}. Add the bank account with that IBAN first, or ask the "
+            "bank for a file of those accounts only. Nothing was imported.",
+            code="statement.unknown_account", field="file")
+    inactive = sorted({target.name for target in targets if not target.is_active})
+    if inactive:
+        raise ValidationFailed(f"The file has statements of inactive bank accounts: {', '.join(inactive)}. "
+                               "Nothing was imported.", code="statement.inactive_account", field="bank_account")
+    return targets
+
+
+def _statement_hash(data: bytes, number: int) -> str:
+    """The file's hash for its first statement; further statements of the file get their own
+    (a bank account keeps one hash once), so a file imported again is refused at its first."""
+    digest = hashlib.sha256(data).hexdigest()
+    return digest if number == 1 else hashlib.sha256(f"{digest}#{number}".encode()).hexdigest()
+
+
+def _unbalanced_refusal(plan: _Planned, opening: Decimal, closing: Decimal, decimals: int, *,
+                        denied: str = "") -> ValidationFailed | PermissionDenied:
+    currency = plan.bank_account.currency_id
+    shown = {name: format_amount(value, decimals) for name, value in
+             (("opening", opening), ("total", plan.total), ("sum", opening + plan.total), ("closing", closing),
+              ("difference", plan.unbalanced_difference))}
+    message = (f"{plan.label}The balances do not add up: opening {shown['opening']} plus the transactions "
+               f"{shown['total']} is {shown['sum']}, but the closing balance is {shown['closing']} {currency}: a "
+               f"difference of {shown['difference']} {currency}. ")
+    if denied:
+        return PermissionDenied(f"{message}Importing it flagged as unbalanced needs the permission "
+                                f"bank.import_unbalanced, which {denied}.", code="permission.denied")
+    return ValidationFailed(f"{message}Ask the bank for the complete statement, or import it flagged as unbalanced "
+                            "(needs bank.import_unbalanced).", code="statement.unbalanced", field="file")
+
+
+def import_statements(
     *, actor, bank_account: BankAccount, file_format: str, data: bytes, file_name: str = "",
     mapping: dict | None = None, opening_balance: Decimal | None = None, accept_balance_gap: bool = False,
-    accept_repeated_lines: bool = False, check_permission: bool = True,
-) -> BankStatement:
-    """Read a statement file and store it with its lines; refusals write nothing.
+    accept_repeated_lines: bool = False, accept_unbalanced: bool = False, check_permission: bool = True,
+) -> list[BankStatement]:
+    """Read a statement file and store every statement in it with its lines, in the file's
+    order; one refusal writes nothing, for any statement of the file.
 
+    A file of several accounts sends each statement to its bank account (`_route`).
     CSV: `mapping` (saved on the bank account for next time; the saved one when omitted);
     the opening balance is `opening_balance`, else the previous statement's closing.
-    Lines that repeat lines imported already (`find_repeated_lines`) are refused unless
-    `accept_repeated_lines`. The checks against earlier statements run with the bank account
-    locked, so of two imports of one bank account at once the second sees the first.
+    A statement whose opening balance plus its lines is not its closing balance is refused
+    with the difference, unless `accept_unbalanced` and the actor has bank.import_unbalanced:
+    then it is imported flagged, the difference kept on it. Lines that repeat lines imported
+    already (`find_repeated_lines`) are refused unless `accept_repeated_lines`. The checks
+    against earlier statements run with the bank accounts locked, so of two imports of one
+    bank account at once the second sees the first.
     """
     company = bank_account.company
     require(actor, company, "bank.import", check_permission=check_permission)
@@ -413,103 +532,148 @@ def import_statement(
             mapping = clean_mapping(mapping)
         except StatementError as exc:
             raise ValidationFailed(exc.message, code="statement.invalid_mapping", field="mapping")
-    file_hash = hashlib.sha256(data).hexdigest()
-    statements = BankStatement.objects.for_company(company).filter(bank_account=bank_account)
-    earlier = statements.filter(file_hash=file_hash).first()
+    earlier = (BankStatement.objects.for_company(company).filter(bank_account=bank_account,
+                                                                 file_hash=_statement_hash(data, 1)).first())
     if earlier is not None:
         raise ValidationFailed(f"This file was imported already as statement {earlier.reference} "
                                f"on {earlier.imported_at:%Y-%m-%d}.", code="statement.duplicate", field="file")
     try:
-        parsed = parse_statement(file_format, data, mapping=mapping)
+        parsed_statements = parse_statements(file_format, data, mapping=mapping)
     except StatementError as exc:
         raise _malformed(f"The {FORMATS[file_format]} file cannot be imported. {exc.message}")
-    currency = bank_account.currency_id
-    decimals = Currency.objects.get(code=currency).decimals
-    if parsed.currency and parsed.currency.upper() != currency:
-        raise _malformed(f"The statement is in {parsed.currency}; the bank account {bank_account.name} is in {currency}.")
-    if parsed.account_iban and bank_account.iban and parsed.account_iban.replace(" ", "").upper() != bank_account.iban \
-            and parsed.account_iban[:2].isalpha():
-        raise ValidationFailed(f"The statement is for account {parsed.account_iban}, not {bank_account.iban}.",
-                               code="statement.wrong_account", field="file")
-    for position, line in enumerate(parsed.lines, 1):
-        if line.currency and line.currency.upper() != currency:
-            raise _malformed(f"Transaction {position} is in {line.currency}; the statement is in {currency}.")
-        _check_amount(line.amount, decimals, f"Transaction {position}")
-    total = sum((line.amount for line in parsed.lines), ZERO)
-    days = [line.date for line in parsed.lines]
-    date_from = parsed.date_from or (min(days) if days else None)
-    date_to = parsed.date_to or (max(days) if days else None)
-    if date_from is None or date_to is None:
-        raise _malformed("The statement has no dates: no period and no transactions.")
-    if date_to < date_from:
-        raise _malformed(f"The statement ends ({date_to}) before it starts ({date_from}).")
-    if not parsed.statement_id:
-        raise _malformed("The statement has no id.")
+    many = len(parsed_statements) > 1
+    targets = _route(bank_account, parsed_statements)
+    plans = [_Planned(parsed, target, _statement_hash(data, number), f"Statement {parsed.statement_id}: " if many else "")
+             for number, (parsed, target) in enumerate(zip(parsed_statements, targets, strict=True), 1)]
+    decimals_by_currency = dict(Currency.objects.filter(code__in={t.currency_id for t in targets}).values_list("code", "decimals"))
+    for plan in plans:
+        _check_parsed(plan, decimals_by_currency[plan.bank_account.currency_id])
+    seen: set[tuple[int, str]] = set()
+    for plan in plans:
+        key = (plan.bank_account.pk, plan.parsed.statement_id)
+        if key in seen:
+            raise _malformed(f"The file holds statement {plan.parsed.statement_id} of {plan.bank_account.name} twice.")
+        seen.add(key)
+    imported: list[BankStatement] = []
     try:
         with transaction.atomic():
-            # Serialises imports into this bank account (SQLite: its IMMEDIATE write lock), so
+            # Serialises imports into these bank accounts (SQLite: its IMMEDIATE write lock), so
             # the checks against earlier statements below see every one committed before.
-            BankAccount.objects.select_for_update().get(pk=bank_account.pk)
-            if statements.filter(reference=parsed.statement_id).exists():
-                raise ValidationFailed(f"Statement {parsed.statement_id} of {bank_account.name} was imported already.",
-                                       code="statement.duplicate", field="file")
-            previous = statements.order_by("-date_to", "-id").first()
-            if parsed.opening_balance is None:  # CSV: no balances in the file
-                if opening_balance is not None:
-                    opening = Decimal(opening_balance)
-                else:
-                    opening = previous.closing_balance if previous is not None else ZERO
-                closing = opening + total
-            else:
-                opening, closing = parsed.opening_balance, parsed.closing_balance
-            _check_amount(opening, decimals, "Opening balance")
-            _check_amount(closing, decimals, "Closing balance")
-            if opening + total != closing:
-                shown = {name: format_amount(value, decimals) for name, value in
-                         (("opening", opening), ("total", total), ("sum", opening + total), ("closing", closing))}
-                raise _malformed(f"The balances do not add up: opening {shown['opening']} plus the transactions "
-                                 f"{shown['total']} is {shown['sum']}, but the closing balance is {shown['closing']} "
-                                 f"{currency}.")
-            repeated = find_repeated_lines(bank_account, parsed.lines) if previous is not None else None
-            if repeated is not None and not accept_repeated_lines:
-                raise _repeated_refusal(repeated, len(parsed.lines), decimals)
-            gap = ZERO
-            if previous is not None and previous.closing_balance != opening:
-                gap = opening - previous.closing_balance
-                if not accept_balance_gap:
-                    raise ValidationFailed(
-                        f"The opening balance {format_amount(opening, decimals)} does not continue the closing balance "
-                        f"{format_amount(previous.closing_balance, decimals)} of statement {previous.reference} (to "
-                        f"{previous.date_to}): difference {format_amount(gap, decimals)} {currency}. Import the "
-                        "missing statement first, or accept the gap.",
-                        code="statement.balance_gap", field="opening_balance",
-                    )
-            statement = BankStatement.objects.create(
-                company=company, bank_account=bank_account, reference=parsed.statement_id, file_format=file_format,
-                file_name=(file_name or "")[:200], file_hash=file_hash, date_from=date_from, date_to=date_to,
-                currency_id=currency, opening_balance=opening, closing_balance=closing, balance_gap=gap,
-                imported_by=actor if getattr(actor, "pk", None) else None,
-            )
-            BankStatementLine.objects.bulk_create([
-                BankStatementLine(
-                    company=company, statement=statement, position=position, date=line.date, amount=line.amount,
-                    currency_id=currency, counterparty_name=line.counterparty_name, counterparty_iban=line.counterparty_iban,
-                    reference=line.reference, description=line.description, transaction_id=line.transaction_id,
-                ) for position, line in enumerate(parsed.lines, 1)
-            ])
-            if file_format == "csv" and mapping != bank_account.csv_mapping:
-                bank_account.csv_mapping = mapping
-                bank_account.save(update_fields=["csv_mapping"])
-            facts = {"bank_account": bank_account.name, "reference": statement.reference, "format": file_format,
-                     "lines": len(parsed.lines), "opening_balance": opening, "closing_balance": closing,
-                     "balance_gap": gap}
-            if repeated is not None:
-                facts["repeated_lines_accepted"] = repeated.count
-            record(company=company, actor=actor, verb=BANK_STATEMENT_IMPORTED.name, subject=statement,
-                   subject_repr=f"{bank_account.name} {statement.reference}", data=facts)
+            list(BankAccount.objects.select_for_update().filter(pk__in={t.pk for t in targets}).order_by("pk"))
+            for plan in plans:
+                imported.append(_store(plan, actor=actor, file_format=file_format, file_name=file_name,
+                                       mapping=mapping, opening_balance=opening_balance,
+                                       accept_balance_gap=accept_balance_gap,
+                                       accept_repeated_lines=accept_repeated_lines,
+                                       accept_unbalanced=accept_unbalanced, check_permission=check_permission,
+                                       decimals=decimals_by_currency[plan.bank_account.currency_id]))
     except IntegrityError:
         raise ValidationFailed("This statement was imported already (at the same time).", code="statement.duplicate",
                                field="file")
+    return imported
+
+
+def import_statement(**kwargs) -> BankStatement:
+    """`import_statements` for a caller that shows one statement: the file's first (every
+    statement of the file is imported)."""
+    return import_statements(**kwargs)[0]
+
+
+def _check_parsed(plan: _Planned, decimals: int) -> None:
+    """The checks of one parsed statement that need no earlier statement (before any lock)."""
+    parsed, bank_account, label = plan.parsed, plan.bank_account, plan.label
+    currency = bank_account.currency_id
+    if parsed.currency and parsed.currency.upper() != currency:
+        raise _malformed(f"{label}The statement is in {parsed.currency}; the bank account {bank_account.name} is in "
+                         f"{currency}.")
+    for position, line in enumerate(parsed.lines, 1):
+        if line.currency and line.currency.upper() != currency:
+            raise _malformed(f"{label}Transaction {position} is in {line.currency}; the statement is in {currency}.")
+        _check_amount(line.amount, decimals, f"{label}Transaction {position}")
+    plan.total = sum((line.amount for line in parsed.lines), ZERO)
+    days = [line.date for line in parsed.lines]
+    plan.date_from = parsed.date_from or (min(days) if days else None)
+    plan.date_to = parsed.date_to or (max(days) if days else None)
+    if plan.date_from is None or plan.date_to is None:
+        raise _malformed(f"{label}The statement has no dates: no period and no transactions.")
+    if plan.date_to < plan.date_from:
+        raise _malformed(f"{label}The statement ends ({plan.date_to}) before it starts ({plan.date_from}).")
+    if not parsed.statement_id:
+        raise _malformed(f"{label}The statement has no id.")
+    if parsed.opening_balance is not None:
+        _check_amount(parsed.opening_balance, decimals, f"{label}Opening balance")
+        _check_amount(parsed.closing_balance, decimals, f"{label}Closing balance")
+        plan.unbalanced_difference = parsed.closing_balance - (parsed.opening_balance + plan.total)
+
+
+def _store(plan: _Planned, *, actor, file_format: str, file_name: str, mapping, opening_balance, accept_balance_gap: bool,
+           accept_repeated_lines: bool, accept_unbalanced: bool, check_permission: bool,
+           decimals: int) -> BankStatement:
+    """Check one statement against the bank account's earlier ones and store it (locked)."""
+    parsed, bank_account, label = plan.parsed, plan.bank_account, plan.label
+    company, currency = bank_account.company, bank_account.currency_id
+    statements = BankStatement.objects.for_company(company).filter(bank_account=bank_account)
+    if statements.filter(file_hash=plan.file_hash).exists():
+        raise ValidationFailed(f"{label}This file was imported already.", code="statement.duplicate", field="file")
+    if statements.filter(reference=parsed.statement_id).exists():
+        raise ValidationFailed(f"Statement {parsed.statement_id} of {bank_account.name} was imported already.",
+                               code="statement.duplicate", field="file")
+    previous = statements.order_by("-date_to", "-id").first()
+    if parsed.opening_balance is None:  # CSV: no balances in the file
+        if opening_balance is not None:
+            opening = Decimal(opening_balance)
+        else:
+            opening = previous.closing_balance if previous is not None else ZERO
+        closing = opening + plan.total
+        _check_amount(opening, decimals, "Opening balance")
+        _check_amount(closing, decimals, "Closing balance")
+    else:
+        opening, closing = parsed.opening_balance, parsed.closing_balance
+    if plan.unbalanced_difference:
+        if not accept_unbalanced:
+            raise _unbalanced_refusal(plan, opening, closing, decimals)
+        if check_permission and not has_permission(actor, company, UNBALANCED_PERMISSION):
+            raise _unbalanced_refusal(plan, opening, closing, decimals, denied="your role does not have")
+    repeated = find_repeated_lines(bank_account, parsed.lines) if previous is not None else None
+    if repeated is not None and not accept_repeated_lines:
+        raise _repeated_refusal(repeated, len(parsed.lines), decimals, label=label)
+    gap = ZERO
+    if previous is not None and previous.closing_balance != opening:
+        gap = opening - previous.closing_balance
+        if not accept_balance_gap:
+            raise ValidationFailed(
+                f"{label}The opening balance {format_amount(opening, decimals)} does not continue the closing balance "
+                f"{format_amount(previous.closing_balance, decimals)} of statement {previous.reference} (to "
+                f"{previous.date_to}): difference {format_amount(gap, decimals)} {currency}. Import the "
+                "missing statement first, or accept the gap.",
+                code="statement.balance_gap", field="opening_balance",
+            )
+    statement = BankStatement.objects.create(
+        company=company, bank_account=bank_account, reference=parsed.statement_id, file_format=file_format,
+        file_name=(file_name or "")[:200], file_hash=plan.file_hash, date_from=plan.date_from, date_to=plan.date_to,
+        currency_id=currency, opening_balance=opening, closing_balance=closing, balance_gap=gap,
+        is_unbalanced=bool(plan.unbalanced_difference), unbalanced_difference=plan.unbalanced_difference,
+        imported_by=actor if getattr(actor, "pk", None) else None,
+    )
+    BankStatementLine.objects.bulk_create([
+        BankStatementLine(
+            company=company, statement=statement, position=position, date=line.date, amount=line.amount,
+            currency_id=currency, counterparty_name=line.counterparty_name, counterparty_iban=line.counterparty_iban,
+            reference=line.reference, description=line.description, transaction_id=line.transaction_id,
+        ) for position, line in enumerate(parsed.lines, 1)
+    ])
+    if file_format == "csv" and mapping != bank_account.csv_mapping:
+        bank_account.csv_mapping = mapping
+        bank_account.save(update_fields=["csv_mapping"])
+    facts = {"bank_account": bank_account.name, "reference": statement.reference, "format": file_format,
+             "lines": len(parsed.lines), "opening_balance": opening, "closing_balance": closing,
+             "balance_gap": gap}
+    if plan.unbalanced_difference:
+        facts["unbalanced_difference"] = plan.unbalanced_difference
+    if repeated is not None:
+        facts["repeated_lines_accepted"] = repeated.count
+    record(company=company, actor=actor, verb=BANK_STATEMENT_IMPORTED.name, subject=statement,
+           subject_repr=f"{bank_account.name} {statement.reference}", data=facts)
     return statement
 
 

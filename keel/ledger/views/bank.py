@@ -212,6 +212,8 @@ def bank_statement_import(request):
     if selected is not None and selected.csv_mapping:
         initial["file_format"] = "csv"
     form = StatementImportForm(request.POST or None, request.FILES or None, initial=initial, company=company)
+    if not has_permission(request.user, company, bank_services.UNBALANCED_PERMISSION):
+        del form.fields["accept_unbalanced"]  # offered only to whom may use it
 
     def call(data):
         bank_account = next(a for a in accounts if a.pk == data["bank_account"])
@@ -219,19 +221,27 @@ def bank_statement_import(request):
         if upload.size > bank_services.MAX_FILE_SIZE:
             raise ValidationFailed("The file is larger than 5 MB.", code="statement.too_large", field="file")
         is_csv = data["file_format"] == "csv"
-        return bank_services.import_statement(
+        return bank_services.import_statements(
             actor=request.user, bank_account=bank_account, file_format=data["file_format"], data=upload.read(),
             file_name=upload.name or "", mapping=form.mapping() if is_csv else None,
             opening_balance=data["opening_balance"] if is_csv else None,
             accept_balance_gap=data["accept_balance_gap"], accept_repeated_lines=data["accept_repeated_lines"],
+            accept_unbalanced=data.get("accept_unbalanced", False),
         )
 
     if request.method == "POST":
         outcome = submit(form, company=company, document_type=STATEMENT_DOCUMENT, call=call)
         if outcome.ok:
-            statement = outcome.result
-            messages.success(request, f"Statement {statement.reference} imported: {statement.lines.count()} lines.")
-            return redirect("ledger:bank_statement_detail", pk=statement.pk)
+            statements = outcome.result
+            counts = dict(BankStatementLine.objects.for_company(company).filter(statement__in=statements)
+                          .values("statement_id").order_by().annotate(count=Count("id")).values_list("statement_id",
+                                                                                                   "count"))
+            done = "; ".join(f"{s.reference} of {s.bank_account.name}: {counts.get(s.pk, 0)} lines"
+                             f"{' (unbalanced, flagged)' if s.is_unbalanced else ''}" for s in statements)
+            messages.success(request, f"Statement{'s' if len(statements) > 1 else ''} imported: {done}.")
+            if len(statements) == 1:
+                return redirect("ledger:bank_statement_detail", pk=statements[0].pk)
+            return redirect("ledger:bank_statement_list")
     return render(request, "ledger/bank/statement_import.html", {
         "form": form, "accounts": accounts, "selected": selected,
         "can_manage": has_permission(request.user, company, "bank.manage"),
