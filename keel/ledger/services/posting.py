@@ -14,6 +14,10 @@ Every department posts through `post_entry` (one entry, interactive), `post_entr
    activities with one `record_many`.
 
 Once an entry is posted the database triggers refuse any change to it or its lines.
+
+An entry belongs to its source: one whose source type is registered (keel.ledger.sources) is
+reversed only by that source's undo; and a source posts at most one live entry per purpose
+(`entry.source_already_posted` otherwise; see docs/design/ledger.md).
 """
 
 from __future__ import annotations
