@@ -52,8 +52,12 @@ class EntrySource:
         except NoReverseMatch:
             return None
 
-    def refusal_message(self, number: str, source_id: str) -> str:
+    def refusal_message(self, number: str, source_id: str, *, reverses: str = "") -> str:
         target = f"{self.document} {source_id}".strip()
+        if reverses:  # the undo's own reversal: undoing it is the document's business again
+            return (f"Entry {number} reversed {reverses} for {target}: it is part of the {self.document}'s "
+                    f"history and is not reversed by hand; the {self.document}'s own verbs ('{self.undo}', "
+                    f"{self.undo_service}) keep the entries and the {self.document} in step.")
         return (f"Entry {number} was posted by {target}: it is undone only with '{self.undo}' "
                 f"({self.undo_service}), which reverses the entry and puts the {self.document} back in step.")
 

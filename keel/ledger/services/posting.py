@@ -1014,8 +1014,12 @@ def reversal_refusal(entry: Entry) -> PostingRefused | None:
     source = entry_source(entry.source_type)
     if source is None:
         return None
+    reverses = ""
+    if entry.reversal_of_id:
+        reverses = Entry.objects.filter(pk=entry.reversal_of_id).values_list("number", flat=True).first() or ""
     return PostingRefused(
-        source.refusal_message(entry.number, entry.source_id), code="entry.owned_by_source", field="entry",
+        source.refusal_message(entry.number, entry.source_id, reverses=reverses), code="entry.owned_by_source",
+        field="entry",
         extra={"source_type": entry.source_type, "source_id": entry.source_id, "undo": source.undo,
                "undo_service": source.undo_service, "undo_url": source.page_url(entry.source_id)},
     )

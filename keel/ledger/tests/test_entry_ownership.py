@@ -90,6 +90,14 @@ def test_the_closing_entry_is_undone_only_by_reopening_the_year(books, owner):
     assert activity.data["entry"] == closing.number and activity.data["reversal"] == result.reversal.number
     assert live_entry_for(company=books, source_type="ledger.fiscal_year", source_id=str(year.pk), purpose="close") is None
 
+    # The reopening's reversal is the year's history too: not reversed by hand either.
+    before = _snapshot(books)
+    with pytest.raises(PostingRefused) as refused:
+        reverse_entry(actor=owner, entry=result.reversal, date=result.reversal.date)
+    assert refused.value.code == "entry.owned_by_source"
+    assert f"reversed {closing.number} for fiscal year {year.pk}" in refused.value.message
+    assert _snapshot(books) == before
+
     # Closed again: a new live closing entry, the reversed one no longer counts.
     again = close_fiscal_year(actor=owner, company=books, fiscal_year=2025).entry
     assert again.pk != closing.pk and again.purpose == "close"
