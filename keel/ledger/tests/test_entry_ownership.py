@@ -288,3 +288,24 @@ def test_entry_numbers_take_their_year_from_the_fiscal_year_rows(books):
     entry = post_sale(books, day=dt.date(2026, 3, 10))
     assert entry.number == "SAL/2026/000001"
     assert FiscalYear.objects.get(company=books, year=2026).start == dt.date(2026, 1, 1)
+
+
+def test_the_upgrade_gives_existing_process_entries_their_purpose(books, owner):
+    """Migration 0013 on books posted before purposes existed: live entries of the close get
+    theirs; a source with several live entries keeps a blank purpose instead of failing."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("keel.ledger.migrations.0013_entry_purpose").backfill_purposes
+    _a_year(books)
+    closing = close_fiscal_year(actor=owner, company=books, fiscal_year=2025).entry
+    year_2026 = FiscalYear.objects.get(company=books, year=2026)
+    doubled = [post_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 1), lines=sale(),
+                          source_type="ledger.fiscal_year", source_id=str(year_2026.pk), check_permission=False)
+               for _ in range(2)]
+    Entry.objects.filter(pk=closing.pk).update(purpose="")  # as an older version posted it
+    backfill(apps, None)
+    closing.refresh_from_db()
+    assert closing.purpose == "close"
+    assert set(Entry.objects.filter(pk__in=[e.pk for e in doubled]).values_list("purpose", flat=True)) == {""}
