@@ -299,3 +299,11 @@ def test_deleting_a_draft_and_reversing_an_entry_ask_first(books, owner, client_
     web.post(f"/ledger/entries/{entry.pk}/reverse/", {"date": "2026-03-20"})
     entry.refresh_from_db()
     assert entry.status == EntryStatus.REVERSED
+
+
+def test_the_close_page_of_a_closed_year_says_so_and_shows_no_entry(books, owner, client_for):
+    _closed_2025(books, owner)
+    year = FiscalYear.objects.get(company=books, year=2025)
+    page = client_for(owner).get(f"/ledger/fiscal-years/{year.pk}/close/").content.decode()
+    assert "Fiscal year 2025 is already closed." in page
+    assert "The closing entry</h2>" not in page and "Post the closing entry" not in page
