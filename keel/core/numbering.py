@@ -69,14 +69,22 @@ def next_number(*, company: Company, sequence_code: str, on_date: dt.date) -> st
     return next_numbers(company=company, sequence_code=sequence_code, on_date=on_date, count=1)[0]
 
 
-def next_numbers(*, company: Company, sequence_code: str, on_date: dt.date, count: int) -> list[str]:
-    """Take `count` consecutive numbers in one lock (bulk posting, billing runs)."""
+def next_numbers(*, company: Company, sequence_code: str, on_date: dt.date, count: int,
+                 fiscal_year: int | None = None) -> list[str]:
+    """Take `count` consecutive numbers in one lock (bulk posting, billing runs).
+
+    `fiscal_year`: the year the caller's books file the document under (the ledger passes
+    its fiscal-year row's); else the company's fiscal year of `on_date`.
+    """
     if count < 1:
         return []
     sequence = NumberSequence.objects.for_company(company).filter(code=sequence_code).first()
     if sequence is None:
         raise NotFound(f"No number sequence '{sequence_code}' in {company.code}.", code="sequence.not_found")
-    fiscal_year = company.fiscal_year_of(on_date) if sequence.restart_each_fiscal_year else 0
+    if not sequence.restart_each_fiscal_year:
+        fiscal_year = 0
+    elif fiscal_year is None:
+        fiscal_year = company.fiscal_year_of(on_date)
     with transaction.atomic():
         counter = _locked_counter(company, sequence, fiscal_year)
         first = counter.last_value + 1

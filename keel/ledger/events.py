@@ -22,6 +22,9 @@ PERIOD_LOCKED = declare("ledger.period_locked", "A period was locked for good")
 FISCAL_YEAR_CLOSED = declare(
     "ledger.fiscal_year_closed", "A fiscal year was closed: its result moved to retained earnings, its periods closed"
 )
+FISCAL_YEAR_REOPENED = declare(
+    "ledger.fiscal_year_reopened", "A closed fiscal year was reopened, with a reason: its closing entry was reversed"
+)
 BANK_ACCOUNT_CHANGED = declare("ledger.bank_account_changed", "A bank account was created, changed or deactivated")
 BANK_RULES_CHANGED = declare("ledger.bank_rules_changed", "The bank matching rules of the company were changed")
 BANK_STATEMENT_IMPORTED = declare("ledger.bank_statement_imported", "A bank statement was imported")

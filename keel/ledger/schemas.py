@@ -145,6 +145,7 @@ class EntrySummaryOut(Schema):
     reversal_of: int | None
     source_type: str
     source_id: str
+    purpose: str
     posted_at: dt.datetime | None
 
     @staticmethod
@@ -329,6 +330,36 @@ class FiscalYearClosedOut(Schema):
     entry: EntrySummaryOut | None
     result: str
     periods_closed: int
+
+
+class ClosingLineOut(Schema):
+    account: str
+    account_name: str
+    label: str
+    debit: str
+    credit: str
+
+
+class RefusalOut(Schema):
+    code: str
+    message: str
+
+
+class ClosingPreviewOut(Schema):
+    """The closing entry a year-end close would post now, and why it would be refused."""
+
+    fiscal_year: FiscalYearOut
+    journal: str | None
+    lines: list[ClosingLineOut]
+    result: str
+    can_close: bool
+    refusals: list[RefusalOut]
+
+
+class FiscalYearReopenedOut(Schema):
+    fiscal_year: FiscalYearOut
+    reversal: EntrySummaryOut | None
+    reason: str
 
 
 class TrialBalanceRowOut(Schema):

@@ -25,6 +25,7 @@ from keel.ledger.models import (
     CostCentre,
     DayBalance,
     Entry,
+    FiscalYear,
     Journal,
     Line,
     Period,
@@ -84,6 +85,19 @@ def attach_journal_numbering(company: Company, journals, fiscal_year: int) -> li
         journal.posted_count = last
         journal.last_number = format_number(sequence, year, last) if sequence is not None and last else ""
     return journals
+
+
+def books_started(company: Company) -> str | None:
+    """Why the company's books have started (a fiscal year or an entry exists), or None.
+
+    Registered with core (keel.core.services.companies.register_books_started_check): the
+    base currency and the fiscal-year start month are fixed from then on."""
+    first_year = FiscalYear.objects.for_company(company).order_by("year").values_list("year", flat=True).first()
+    if first_year is not None:
+        return f"fiscal year FY{first_year} exists"
+    if Entry.objects.for_company(company).exists():
+        return "entries exist"
+    return None
 
 
 def list_periods(company: Company) -> QuerySet[Period]:

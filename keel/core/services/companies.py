@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -16,6 +18,28 @@ from keel.core.permissions import DEFAULT_ROLES
 
 COMPANY_CREATED = events.declare("core.company_created", "A company was set up in Keel")
 COMPANY_UPDATED = events.declare("core.company_updated", "A company's settings changed")
+
+# What the books depend on: an amount posted in EUR stays EUR, a fiscal year keeps its months.
+BOOKS_SETTINGS = ("base_currency", "fiscal_year_start_month")
+_books_started_checks: list[Callable[[Company], str | None]] = []
+
+
+def register_books_started_check(check: Callable[[Company], str | None]) -> None:
+    """Let an app say that a company's books have started: `check(company)` returns why
+    ("FY2026 exists") or None. Core does not know the ledger; the ledger registers its check
+    in its AppConfig.ready(). Once any check answers, BOOKS_SETTINGS no longer change."""
+    if check not in _books_started_checks:
+        _books_started_checks.append(check)
+
+
+def books_started(company: Company) -> str | None:
+    """Why the company's books have started (the first registered check that says so), or None."""
+    for check in _books_started_checks:
+        reason = check(company)
+        if reason:
+            return reason
+    return None
+
 
 _EDITABLE = (
     "legal_name", "country", "base_currency", "fiscal_year_start_month", "registration_number",
@@ -101,7 +125,27 @@ def create_company(
     return company
 
 
+def _refuse_books_changes(company: Company, values: dict) -> None:
+    """Refuse a new base currency or fiscal-year start once the books have started: amounts
+    stored in the old currency would be read in the new one, and fiscal years in the old
+    months would no longer match the company's."""
+    changing = [name for name in BOOKS_SETTINGS if name in values
+                and getattr(company, name + ("_id" if name == "base_currency" else "")) !=
+                (values[name].pk if name == "base_currency" else values[name])]
+    if not changing:
+        return
+    reason = books_started(company)
+    if reason:
+        label = {"base_currency": "base currency", "fiscal_year_start_month": "fiscal-year start month"}[changing[0]]
+        raise ValidationFailed(
+            f"The {label} cannot change once the books have started ({reason}).",
+            code="company.books_started", field=changing[0], extra={"reason": reason},
+        )
+
+
 def update_company(*, actor, company: Company, **changes) -> Company:
+    """Change a company's settings. The base currency and the fiscal-year start month are
+    refused once its books have started (`company.books_started`)."""
     require_permission(actor, company, "company.manage")
     unknown = set(changes) - set(_EDITABLE) - {"logo"}
     if unknown:
@@ -116,6 +160,7 @@ def update_company(*, actor, company: Company, **changes) -> Company:
         )
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
+        _refuse_books_changes(locked, values)
         before = {k: str(getattr(locked, k + ("_id" if k == "base_currency" else ""))) for k in values if k != "logo"}
         for name, value in values.items():
             setattr(locked, name, value)

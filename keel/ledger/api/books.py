@@ -27,6 +27,7 @@ from keel.ledger.schemas import (
     AccountIn,
     AccountOut,
     AccountPatchIn,
+    ClosingPreviewOut,
     CostCentreIn,
     CostCentreOut,
     CostCentrePatchIn,
@@ -38,6 +39,7 @@ from keel.ledger.schemas import (
     FiscalYearClosedOut,
     FiscalYearIn,
     FiscalYearOut,
+    FiscalYearReopenedOut,
     JournalOut,
     PeriodFilters,
     PeriodOut,
@@ -320,15 +322,46 @@ def open_fiscal_year(request: HttpRequest, company_ref: CompanyRef, payload: Fis
     return Status(201, year)
 
 
-@router.post("/fiscal-years/{fiscal_year}/close", response=FiscalYearClosedOut, url_name="ledger_fiscal_year_close")
-def close_fiscal_year(request: HttpRequest, company_ref: CompanyRef, fiscal_year: int):
-    """Year-end close: the result moves to retained earnings, the periods close."""
-    company = company_for(request, company_ref, "ledger.view")
-    if not 1900 <= fiscal_year <= 2999:
-        raise NotFound(f"{company.code} has no fiscal year {fiscal_year}.", code="record.not_found")
-    year = FiscalYear.objects.for_company(company).filter(year=fiscal_year).first()
+def _fiscal_year(company: Company, fiscal_year: int) -> FiscalYear:
+    year = FiscalYear.objects.for_company(company).filter(year=fiscal_year).first() if 1900 <= fiscal_year <= 2999 else None
     if year is None:
         raise NotFound(f"{company.code} has no fiscal year {fiscal_year}.", code="record.not_found")
+    return year
+
+
+@router.get("/fiscal-years/{fiscal_year}/close-preview", response=ClosingPreviewOut,
+            url_name="ledger_fiscal_year_close_preview")
+def preview_fiscal_year_close(request: HttpRequest, company_ref: CompanyRef, fiscal_year: int):
+    """The closing entry a close would post now (nothing is written), and why it would be refused."""
+    company = company_for(request, company_ref, closing.CLOSE_YEAR_PERMISSION)
+    preview = closing.preview_fiscal_year_close(company=company, fiscal_year=_fiscal_year(company, fiscal_year))
+    return {
+        "fiscal_year": preview.fiscal_year, "journal": preview.journal.code if preview.journal else None,
+        "lines": [{"account": line.account.code, "account_name": line.account.name, "label": line.label,
+                   "debit": _money(line.debit), "credit": _money(line.credit)} for line in preview.lines],
+        "result": _money(preview.result), "can_close": preview.can_close,
+        "refusals": [{"code": refusal.code, "message": refusal.message} for refusal in preview.refusals],
+    }
+
+
+@router.post("/fiscal-years/{fiscal_year}/reopen", response=FiscalYearReopenedOut,
+             url_name="ledger_fiscal_year_reopen")
+def reopen_fiscal_year(request: HttpRequest, company_ref: CompanyRef, fiscal_year: int, payload: ReopenIn):
+    """Reopen a closed year (owners and administrators, with a reason): its closing entry is reversed."""
+    company = company_for(request, company_ref, "ledger.view")
+    year = _fiscal_year(company, fiscal_year)
+    with track(request, company):
+        result = closing.reopen_fiscal_year(actor=actor(request), company=company, fiscal_year=year,
+                                            reason=payload.reason)
+    return {"fiscal_year": result.fiscal_year, "reversal": result.reversal, "reason": result.reason}
+
+
+@router.post("/fiscal-years/{fiscal_year}/close", response=FiscalYearClosedOut, url_name="ledger_fiscal_year_close")
+def close_fiscal_year(request: HttpRequest, company_ref: CompanyRef, fiscal_year: int):
+    """Year-end close (owners and administrators, from the year's last day): the result moves
+    to retained earnings, the periods close. GET .../close-preview shows the entry first."""
+    company = company_for(request, company_ref, "ledger.view")
+    year = _fiscal_year(company, fiscal_year)
     with track(request, company):
         result = closing.close_fiscal_year(actor=actor(request), company=company, fiscal_year=year)
     return {"fiscal_year": result.fiscal_year, "entry": result.entry, "result": _money(result.result),

@@ -3,6 +3,7 @@
 from keel.ledger.models.bank import *  # noqa: F403
 from keel.ledger.models.books import (
     AMOUNT,
+    LIVE_SOURCE_CONSTRAINT,
     RATE,
     Account,
     AccountGroup,
@@ -21,6 +22,6 @@ from keel.ledger.models.settlements import *  # noqa: F403
 from keel.ledger.models.taxes import *  # noqa: F403
 
 __all__ = [
-    "AMOUNT", "RATE", "Account", "AccountGroup", "Balance", "CostCentre", "DayBalance", "Entry", "FiscalYear", "Journal",
+    "AMOUNT", "LIVE_SOURCE_CONSTRAINT", "RATE", "Account", "AccountGroup", "Balance", "CostCentre", "DayBalance", "Entry", "FiscalYear", "Journal",
     "Line", "Period", "TaxCode",
 ]

@@ -28,6 +28,7 @@ from keel.ledger.choices import (
 )
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
+LIVE_SOURCE_CONSTRAINT = "ledger_entry_live_source_unique"
 RATE = {"max_digits": 20, "decimal_places": 10}
 
 
@@ -254,6 +255,9 @@ class Entry(CompanyOwned):
     # The document of another department that caused this entry (generic reference).
     source_type = models.CharField(max_length=100, blank=True)
     source_id = models.CharField(max_length=64, blank=True)
+    # What the source posted this entry for ("close", "settlement", "reconciliation", ...):
+    # a source has at most one live entry per purpose (constraint below). Blank: no claim.
+    purpose = models.CharField(max_length=50, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", db_index=False, db_constraint=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -271,6 +275,14 @@ class Entry(CompanyOwned):
             models.UniqueConstraint(
                 fields=["company", "reversal_of"], condition=Q(reversal_of__isnull=False),
                 name="ledger_entry_one_reversal",
+            ),
+            # One live entry per source document and purpose. Live: posted (not a draft, not
+            # reversed) and not itself a reversal; a reversal carries its original's source
+            # and purpose, and a reversed entry frees the purpose for the source's next entry.
+            models.UniqueConstraint(
+                fields=["company", "source_type", "source_id", "purpose"],
+                condition=Q(status=EntryStatus.POSTED, reversal_of__isnull=True) & ~Q(purpose=""),
+                name=LIVE_SOURCE_CONSTRAINT,
             ),
             models.CheckConstraint(condition=Q(status__in=EntryStatus.values), name="ledger_entry_status_valid"),
             models.CheckConstraint(

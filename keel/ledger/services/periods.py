@@ -79,7 +79,7 @@ def _move(*, actor, period: Period, to: str, verb: str, check_permission: bool, 
             if year.status != PeriodStatus.OPEN:
                 raise ValidationFailed(
                     f"Fiscal year FY{year.year} is {year.status}: its periods cannot be reopened. "
-                    "Its closing entry would have to be reversed first.",
+                    "Reopen the fiscal year first (owners and administrators, with a reason).",
                     code="period.year_closed", field="period",
                 )
         before = period.status

@@ -14,6 +14,10 @@ Every department posts through `post_entry` (one entry, interactive), `post_entr
    activities with one `record_many`.
 
 Once an entry is posted the database triggers refuse any change to it or its lines.
+
+An entry belongs to its source: one whose source type is registered (keel.ledger.sources) is
+reversed only by that source's undo; and a source posts at most one live entry per purpose
+(`entry.source_already_posted` otherwise; see docs/design/ledger.md).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from keel.core.activity import Entry as ActivityEntry
@@ -50,6 +54,7 @@ from keel.ledger.events import (
 )
 from keel.ledger.exceptions import PostingRefused
 from keel.ledger.models import (
+    LIVE_SOURCE_CONSTRAINT,
     Account,
     CostCentre,
     Entry,
@@ -61,6 +66,7 @@ from keel.ledger.models import (
 )
 from keel.ledger.services import balances
 from keel.ledger.services._common import require
+from keel.ledger.sources import entry_source
 from keel.ledger.transitions import ENTRY_TRANSITIONS
 
 ZERO = Decimal(0)
@@ -107,7 +113,11 @@ _TAX_ROLES = frozenset(TaxRole.values)
 
 @dataclass
 class EntryInput:
-    """One entry to post: a journal (Journal, id or code), a date and its lines."""
+    """One entry to post: a journal (Journal, id or code), a date and its lines.
+
+    `purpose` (with a source) claims the source's one live entry for that purpose: a second
+    one is refused (`entry.source_already_posted`) until the first is reversed.
+    """
 
     journal: Any
     date: dt.date
@@ -116,6 +126,7 @@ class EntryInput:
     description: str = ""
     source_type: str = ""
     source_id: str = ""
+    purpose: str = ""
 
 
 class _Line(NamedTuple):
@@ -150,6 +161,7 @@ class _Entry:
     total: Decimal = ZERO
     reversal_of_id: int | None = None
     draft_id: int | None = None
+    purpose: str = ""
     # The tax groups its lines name, with their components as validated (re-checked at writing).
     tax_groups: dict[int, frozenset[int]] | None = None
     # filled by the writer
@@ -189,7 +201,8 @@ class _Validator:
         self.accounts_by_code = {a.code: a for a in self.accounts.values()}
         self.journals = {j.pk: j for j in Journal.objects.for_company(company)}
         self.journals_by_code = {j.code: j for j in self.journals.values()}
-        self.periods = {(p.start.year, p.start.month): p for p in Period.objects.for_company(company)}
+        self.periods = {(p.start.year, p.start.month): p
+                        for p in Period.objects.for_company(company).select_related("fiscal_year")}
         self.cost_centres = {c.pk: c for c in CostCentre.objects.for_company(company)}
         self.cost_centres_by_code = {c.code: c for c in self.cost_centres.values()}
         self.tax_codes = {t.pk: t for t in TaxCode.objects.for_company(company)}
@@ -472,6 +485,10 @@ class _Validator:
             raise _refuse("A description has at most 500 characters.", "entry.description_too_long", "description", index)
         if len(raw.source_type or "") > 100 or len(str(raw.source_id or "")) > 64:
             raise _refuse("The source reference is too long.", "entry.invalid_source", "source_id", index)
+        purpose = raw.purpose or ""
+        if purpose and (len(purpose) > 50 or not raw.source_type):
+            raise _refuse("A purpose is at most 50 characters and belongs to an entry with a source.",
+                          "entry.invalid_purpose", "purpose", index)
         day, check = raw.date, self.line
         lines = [check(line, position, day, index, for_posting) for position, line in enumerate(raw.lines)]
         total_debit = total_credit = ZERO
@@ -496,7 +513,7 @@ class _Validator:
                     raise _refuse(f"The {currency} lines do not balance: they sum to {total} {currency}.",
                                   "entry.unbalanced_currency", "lines", index)
         entry = _Entry(journal, raw.date, period, raw.reference or "", raw.description or "", raw.source_type or "",
-                       str(raw.source_id or ""), lines, total_debit)
+                       str(raw.source_id or ""), lines, total_debit, purpose=purpose)
         if self.group_components:
             groups = self.group_components
             named = {line.tax_code_id for line in lines if line.tax_code_id in groups}
@@ -521,6 +538,7 @@ def _group_components(company_id: int, group_ids: Iterable[int] | None = None) -
 _ENTRY_COLUMNS = (
     "id", "company_id", "journal_id", "date", "period_id", "number", "reference", "description", "status",
     "reversal_of_id", "source_type", "source_id", "created_by_id", "created_at", "posted_at", "posted_by_id",
+    "purpose",
 )
 _LINE_COLUMNS = (
     "company_id", "entry_id", "position", "account_id", "label", "debit", "credit", "currency_id",
@@ -605,23 +623,94 @@ def _mark_posted(ids: list[int]) -> None:
                            [EntryStatus.POSTED, low, high, EntryStatus.DRAFT])
 
 
+def _source_key(entry: _Entry) -> tuple[str, str, str]:
+    return (entry.source_type, entry.source_id, entry.purpose)
+
+
+def _already_posted(company: Company, key: tuple[str, str, str], existing: Entry | None, index=None) -> PostingRefused:
+    source_type, source_id, purpose = key
+    number = existing.number if existing is not None else "posted meanwhile"
+    return PostingRefused(
+        f"{source_type} {source_id} has posted its '{purpose}' entry already ({number}); "
+        "a source posts one live entry per purpose: undo that one first.",
+        code="entry.source_already_posted", field="source_id",
+        extra={"existing_entry_id": existing.pk if existing is not None else None, "existing_number": number,
+               **({"entry": index} if index is not None else {})},
+    )
+
+
+def live_entry_for(*, company: Company, source_type: str, source_id: str, purpose: str) -> Entry | None:
+    """The source's live entry for a purpose (posted, not reversed, not a reversal), if any."""
+    return Entry.objects.for_company(company).filter(
+        source_type=source_type, source_id=str(source_id), purpose=purpose, status=EntryStatus.POSTED,
+        reversal_of__isnull=True,
+    ).first()
+
+
+def _check_live_sources(company: Company, entries: list[_Entry]) -> None:
+    """Refuse an entry whose source has a live entry for its purpose already (or twice in
+    this batch). Runs inside the writing transaction; two writers that both pass it meet at
+    the unique index (PostgreSQL: the second waits for the first, then fails), which
+    _write_posted turns into the same refusal."""
+    claims = [e for e in entries if e.purpose and e.reversal_of_id is None]
+    if not claims:
+        return
+    seen: set[tuple[str, str, str]] = set()
+    for entry in claims:
+        key = _source_key(entry)
+        if key in seen:
+            raise _already_posted(company, key, None)
+        seen.add(key)
+    found = Entry.objects.for_company(company).filter(
+        status=EntryStatus.POSTED, reversal_of__isnull=True, purpose__in={k[2] for k in seen},
+        source_type__in={k[0] for k in seen}, source_id__in={k[1] for k in seen},
+    ).only("pk", "number", "source_type", "source_id", "purpose")
+    for existing in found:
+        key = (existing.source_type, existing.source_id, existing.purpose)
+        if key in seen:
+            raise _already_posted(company, key, existing)
+
+
 def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each: bool = True) -> None:
     """Number, insert, post and balance validated entries; record one activity each
-    (or, with record_each=False, one `ledger.entries_bulk_posted` for the batch)."""
+    (or, with record_each=False, one `ledger.entries_bulk_posted` for the batch).
+
+    A concurrent writer that posted the same source and purpose first makes the database
+    refuse ours (the live-source unique index): that becomes `entry.source_already_posted`,
+    as the check before writing gives, and nothing of ours is left."""
+    try:
+        _write_batch(company=company, actor=actor, entries=entries, record_each=record_each)
+    except IntegrityError as exc:
+        text = str(exc)
+        if LIVE_SOURCE_CONSTRAINT not in text and "ledger_entry.purpose" not in text:
+            raise
+        for entry in entries:
+            if entry.purpose and entry.reversal_of_id is None:
+                key = _source_key(entry)
+                existing = live_entry_for(company=company, source_type=key[0], source_id=key[1], purpose=key[2])
+                if existing is not None:
+                    raise _already_posted(company, key, existing) from exc
+        raise _already_posted(company, _source_key(next(e for e in entries if e.purpose)), None) from exc
+
+
+def _write_batch(*, company: Company, actor, entries: list[_Entry], record_each: bool) -> None:
     now = timezone.now()
     actor_id = getattr(actor, "pk", None)
     sqlite = connection.vendor == "sqlite"
     with transaction.atomic():
         _lock_open_periods(company, {e.period.id for e in entries})
         _lock_tax_groups(company, entries)
+        _check_live_sources(company, entries)
         # Numbers: per journal sequence and fiscal year, in date order, one lock per group.
+        # The year is the fiscal-year row the entry's period belongs to, not a computation
+        # from the company's start month (the rows are what the books were opened with).
         groups: dict[tuple[str, int], list[_Entry]] = defaultdict(list)
         for entry in entries:
-            groups[(entry.journal.sequence_code, company.fiscal_year_of(entry.date))].append(entry)
-        for (sequence_code, _year), members in sorted(groups.items()):
+            groups[(entry.journal.sequence_code, entry.period.fiscal_year.year)].append(entry)
+        for (sequence_code, year), members in sorted(groups.items()):
             members.sort(key=lambda e: e.date)
             numbers = next_numbers(company=company, sequence_code=sequence_code, on_date=members[0].date,
-                                   count=len(members))
+                                   count=len(members), fiscal_year=year)
             for entry, number in zip(members, numbers, strict=True):
                 entry.number = number
         new = [e for e in entries if e.draft_id is None]
@@ -641,7 +730,7 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
                 entry_rows.append((
                     entry.id, company_id, entry.journal.id, entry.date.isoformat() if sqlite else entry.date,
                     entry.period.id, entry.number, entry.reference, entry.description, posted, entry.reversal_of_id,
-                    entry.source_type, entry.source_id, actor_id, when, when, actor_id,
+                    entry.source_type, entry.source_id, actor_id, when, when, actor_id, entry.purpose,
                 ))
         for entry in drafts:  # a draft keeps its id; its lines are rewritten as validated
             Entry.objects.filter(pk=entry.id, status=EntryStatus.DRAFT).update(
@@ -711,18 +800,20 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
 
 def post_entry(
     *, actor, company: Company, journal, date: dt.date, lines: Sequence[LineInput | dict], reference: str = "",
-    description: str = "", source_type: str = "", source_id: str = "", check_permission: bool = True,
-    allow_inactive_accounts: bool = False,
+    description: str = "", source_type: str = "", source_id: str = "", purpose: str = "",
+    check_permission: bool = True, allow_inactive_accounts: bool = False,
 ) -> Entry:
     """Validate and post one entry; returns it posted and numbered. Refusals write nothing.
 
     Departments posting as the system (handlers, runs) pass check_permission=False; the
     year-end closing passes allow_inactive_accounts=True (it closes accounts deactivated
-    during the year).
+    during the year). A `purpose` claims the source's one live entry for it: a repeated
+    call is refused (`entry.source_already_posted`, naming the entry posted already).
     """
     require(actor, company, "ledger.post", check_permission=check_permission)
     validator = _Validator(company, allow_inactive=allow_inactive_accounts)
-    normalized = validator.entry(EntryInput(journal, date, lines, reference, description, source_type, source_id))
+    normalized = validator.entry(EntryInput(journal, date, lines, reference, description, source_type, source_id,
+                                            purpose))
     _write_posted(company=company, actor=actor, entries=[normalized])
     return Entry.objects.select_related("journal", "period").get(pk=normalized.id)
 
@@ -918,13 +1009,32 @@ def post_draft_entry(*, actor, entry: Entry, check_permission: bool = True) -> E
     return Entry.objects.select_related("journal", "period").get(pk=locked.pk)
 
 
+def reversal_refusal(entry: Entry) -> PostingRefused | None:
+    """Why a plain reversal of this entry is refused (its source owns it), or None."""
+    source = entry_source(entry.source_type)
+    if source is None:
+        return None
+    reverses = ""
+    if entry.reversal_of_id:
+        reverses = Entry.objects.filter(pk=entry.reversal_of_id).values_list("number", flat=True).first() or ""
+    return PostingRefused(
+        source.refusal_message(entry.number, entry.source_id, reverses=reverses), code="entry.owned_by_source",
+        field="entry",
+        extra={"source_type": entry.source_type, "source_id": entry.source_id, "undo": source.undo,
+               "undo_service": source.undo_service, "undo_url": source.page_url(entry.source_id)},
+    )
+
+
 def reverse_entry(
-    *, actor, entry: Entry, date: dt.date, description: str = "", check_permission: bool = True
+    *, actor, entry: Entry, date: dt.date, description: str = "", undo_of_source: str = "",
+    check_permission: bool = True,
 ) -> Entry:
     """Post the mirror of a posted entry on `date`, linked to it, and mark it reversed.
 
     The reversal may use accounts deactivated since (it undoes history); its date must be
-    in an open period.
+    in an open period. An entry whose source type is registered (keel.ledger.sources) is
+    reversed only by its source's undo, which passes `undo_of_source=<that source type>`;
+    a plain reversal is refused with a message naming the undo (`entry.owned_by_source`).
     """
     require(actor, entry.company_id, "ledger.post", check_permission=check_permission)
     with transaction.atomic():
@@ -933,12 +1043,17 @@ def reverse_entry(
             status = original.status if original is not None else "missing"
             raise PostingRefused(f"Only posted entries can be reversed; this one is {status}.",
                                  code="entry.not_reversible", field="status")
+        if undo_of_source != original.source_type or not undo_of_source:
+            refusal = reversal_refusal(original)
+            if refusal is not None:
+                raise refusal
         company = original.company
         validator = _Validator(company, allow_inactive=True)  # the reversal undoes history
         lines = [_line_input(line, mirror=True) for line in Line.objects.filter(entry=original).order_by("position", "id")]
         normalized = validator.entry(EntryInput(
             original.journal_id, date, lines, original.reference,
             description or f"Reversal of {original.number}"[:500], original.source_type, original.source_id,
+            original.purpose,
         ))
         normalized.reversal_of_id = original.pk
         _write_posted(company=company, actor=actor, entries=[normalized])

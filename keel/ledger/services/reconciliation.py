@@ -39,6 +39,7 @@ from keel.ledger.services.posting import LineInput, post_entry, reverse_entry
 
 ZERO = Decimal(0)
 SOURCE_TYPE = "ledger.bankstatementline"
+PURPOSE = "reconciliation"  # the difference booked on reconciling; undone only by unreconciling
 
 
 def open_bank_lines(bank_account: BankAccount) -> QuerySet[Line]:
@@ -179,7 +180,7 @@ def reconcile_statement_line(
                        LineInput(account=account.pk, label=label, **other_side)],
                 reference=(locked.reference or locked.transaction_id)[:100],
                 description=f"Bank statement {locked.statement.reference}: {label}"[:500],
-                source_type=SOURCE_TYPE, source_id=str(locked.pk), check_permission=check_permission,
+                source_type=SOURCE_TYPE, source_id=str(locked.pk), purpose=PURPOSE, check_permission=check_permission,
             )
             chosen.append(Line.objects.get(entry=entry, account_id=bank_account.account_id))
         reconciliation = BankReconciliation.objects.create(
@@ -225,7 +226,7 @@ def unreconcile_statement_line(*, actor, statement_line: BankStatementLine, chec
         if entry is not None:
             reversal = reverse_entry(actor=actor, entry=entry, date=entry.date,
                                      description=f"Undo of bank reconciliation ({entry.number})",
-                                     check_permission=check_permission)
+                                     undo_of_source=SOURCE_TYPE, check_permission=check_permission)
         locked.is_reconciled = False
         locked.save(update_fields=["is_reconciled"])
         record(company=company, actor=actor, verb=BANK_LINE_UNRECONCILED.name, subject=locked.statement,

@@ -38,6 +38,11 @@ from keel.ledger.services.posting import LineInput, post_entry, reverse_entry
 ZERO = Decimal(0)
 EXCHANGE_SOURCE = "ledger.exchange_difference"
 REVALUATION_SOURCE = "ledger.revaluation"
+# The revaluation entry is reversed the next day as soon as it is posted, so it is never
+# live (the Revaluation's own constraint keeps one per period end); its undo's counter entry
+# is live, one per revaluation.
+REVALUATION_PURPOSE = "revaluation"
+REVALUATION_UNDO_PURPOSE = "revaluation_undo"
 REVALUED_ROLES = (AccountRole.RECEIVABLE, AccountRole.PAYABLE, AccountRole.BANK)
 
 
@@ -207,10 +212,12 @@ def post_revaluation(*, actor, company: Company, period_end: dt.date, check_perm
         entry = post_entry(
             actor=actor, company=company, journal=journal, date=period_end, lines=lines,
             reference=f"REVAL {period_end.isoformat()}", description=f"Unrealized exchange differences at {period_end}",
-            source_type=REVALUATION_SOURCE, check_permission=False,
+            source_type=REVALUATION_SOURCE, source_id=period_end.isoformat(), purpose=REVALUATION_PURPOSE,
+            check_permission=False,
         )
         reversal = reverse_entry(actor=actor, entry=entry, date=period_end + dt.timedelta(days=1),
-                                 description=f"Reversal of the revaluation at {period_end}", check_permission=False)
+                                 description=f"Reversal of the revaluation at {period_end}",
+                                 undo_of_source=REVALUATION_SOURCE, check_permission=False)
         entry.refresh_from_db()
         try:
             with transaction.atomic():
@@ -249,9 +256,11 @@ def undo_revaluation(*, actor, revaluation: Revaluation, check_permission: bool 
         ]
         post_entry(actor=actor, company=company, journal=locked.entry.journal_id, date=locked.period_end, lines=mirror,
                    reference=locked.entry.reference, description=f"Undo of the revaluation {locked.entry.number}",
-                   source_type=REVALUATION_SOURCE, source_id=str(locked.pk), check_permission=False)
+                   source_type=REVALUATION_SOURCE, source_id=str(locked.pk), purpose=REVALUATION_UNDO_PURPOSE,
+                   check_permission=False)
         reverse_entry(actor=actor, entry=locked.reversal, date=locked.reversal.date,
-                      description=f"Undo of {locked.reversal.number}", check_permission=False)
+                      description=f"Undo of {locked.reversal.number}", undo_of_source=REVALUATION_SOURCE,
+                      check_permission=False)
         locked.status = RevaluationStatus.UNDONE
         locked.undone_at = timezone.now()
         locked.save(update_fields=["status", "undone_at"])

@@ -37,6 +37,7 @@ from keel.ledger.services.revaluation import general_journal_of, role_account_of
 
 ZERO = Decimal(0)
 SETTLEMENT_SOURCE = "ledger.settlement"
+SETTLEMENT_PURPOSE = "settlement"  # the realized difference; undone only by undo_settlement
 SETTLED_ROLES = (AccountRole.RECEIVABLE, AccountRole.PAYABLE)
 MAX_LINES = 500
 
@@ -141,7 +142,7 @@ def _post_difference(actor, company: Company, settlement: Settlement, difference
                      label=f"Exchange difference on {settlement.amount_currency} {code} settled"[:200], **source)
     return post_entry(actor=actor, company=company, journal=general_journal_of(company), date=settlement.date,
                       lines=[item, counter], description=f"Realized exchange difference, settlement #{settlement.pk}",
-                      check_permission=False, **source)
+                      purpose=SETTLEMENT_PURPOSE, check_permission=False, **source)
 
 
 def undo_settlement(*, actor, settlement: Settlement, date: dt.date | None = None,
@@ -157,7 +158,8 @@ def undo_settlement(*, actor, settlement: Settlement, date: dt.date | None = Non
                                    field="status")
         if locked.entry is not None:
             locked.reversal = reverse_entry(actor=actor, entry=locked.entry, date=date or locked.date,
-                                            description=f"Undo of settlement #{locked.pk}", check_permission=False)
+                                            description=f"Undo of settlement #{locked.pk}",
+                                            undo_of_source=SETTLEMENT_SOURCE, check_permission=False)
         SettledLine.objects.filter(settlement=locked).update(is_active=False)
         locked.status, locked.undone_at = SettlementStatus.UNDONE, timezone.now()
         locked.save(update_fields=["status", "undone_at", "reversal"])

@@ -35,6 +35,8 @@ ISOLATION = {
     ("GET", "/api/ledger/fiscal-years"): ByHeader(),
     ("POST", "/api/ledger/fiscal-years"): ByHeader({"year": 2030}),
     ("POST", "/api/ledger/fiscal-years/{fiscal_year}/close"): ById(),
+    ("GET", "/api/ledger/fiscal-years/{fiscal_year}/close-preview"): ById(),
+    ("POST", "/api/ledger/fiscal-years/{fiscal_year}/reopen"): ById({"reason": "spying"}),
     ("GET", "/api/ledger/trial-balance"): ByHeader(query="?date_from=2026-01-01&date_to=2026-12-31"),
 }
 

@@ -176,10 +176,14 @@ def test_reopening_needs_the_close_permission(books):
     assert period.status == PeriodStatus.OPEN
 
 
-def test_fiscal_years_open_and_close(api, books):
+def test_fiscal_years_open_and_close(api, books, owner):
     opened = api.post("/api/ledger/fiscal-years", {"year": 2028})
     assert opened.status_code == 201 and opened.json()["start"] == "2028-01-01"
     post_sale(books, amount="300.00", day=dt.date(2025, 6, 1))
+    # The accountant opens years; closing one is for owners and administrators.
+    assert_error(api.post("/api/ledger/fiscal-years/2025/close"), 403, "permission.denied")
+    assert FiscalYear.objects.get(company=books, year=2025).status == "open"
+    api = ApiClient(owner, books)
     response = api.post("/api/ledger/fiscal-years/2025/close")
     assert response.status_code == 200, response.content
     body = response.json()

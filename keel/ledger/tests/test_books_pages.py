@@ -266,12 +266,14 @@ def test_closing_reopening_with_a_reason_and_locking_periods(books, client_for):
     assert period.status == PeriodStatus.LOCKED
 
 
-def test_opening_a_fiscal_year_and_closing_one_from_the_page(books, web):
+def test_opening_a_fiscal_year_and_closing_one_from_the_page(books, web, owner, client_for):
     web.post("/ledger/fiscal-years/open/", {"year": "2028"})
     assert FiscalYear.objects.filter(company=books, year=2028).exists()
     assert Period.objects.filter(company=books, fiscal_year__year=2028).count() == 12
     post_sale(books, amount="1234.50", day=dt.date(2025, 6, 1))
     year = FiscalYear.objects.get(company=books, year=2025)
+    assert web.post(f"/ledger/fiscal-years/{year.pk}/close/").status_code == 403  # the accountant: not theirs
+    web = client_for(owner)
     response = web.post(f"/ledger/fiscal-years/{year.pk}/close/", follow=True)
     assert b"FY2025 is closed: result 1,234.50 EUR moved to retained earnings" in response.content
     year.refresh_from_db()

@@ -36,9 +36,9 @@ def _closing(report, code):
     return next((row.closing for row in report.rows if row.code == code), Decimal(0))
 
 
-def test_closing_moves_the_result_to_retained_earnings(books, accountant):
+def test_closing_moves_the_result_to_retained_earnings(books, owner):
     _a_year(books)
-    result = close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    result = close_fiscal_year(actor=owner, company=books, fiscal_year=2025)
     assert result.result == Decimal("1200.00") and result.periods_closed == 12
     entry = result.entry
     assert entry.date == YEAR_END and entry.journal.code == "OPN" and entry.source_type == "ledger.fiscal_year"
@@ -58,7 +58,7 @@ def test_closing_moves_the_result_to_retained_earnings(books, accountant):
     next_year = trial_balance(books, dt.date(2026, 1, 1), dt.date(2026, 1, 31))
     assert _closing(next_year, "3100") == Decimal("-1200.00") and _closing(next_year, "4000") == 0
     activity = Activity.objects.get(company=books, verb="ledger.fiscal_year_closed")
-    assert activity.data["result"] == "1200.00" and activity.actor == accountant
+    assert activity.data["result"] == "1200.00" and activity.actor == owner
 
 
 def test_a_loss_is_debited_to_retained_earnings(books):
@@ -108,11 +108,16 @@ def test_a_closed_last_period_must_be_reopened_first(books):
     assert close_fiscal_year(actor=None, company=books, fiscal_year=2025, check_permission=False).result == Decimal("1200.00")
 
 
-def test_only_roles_with_ledger_close_may_close_the_year(books):
-    payroll = member(books, "payroll_officer")
-    with pytest.raises(PermissionDenied):
-        close_fiscal_year(actor=payroll, company=books, fiscal_year=2025)
+def test_only_owners_and_administrators_may_close_the_year(books, accountant):
+    _a_year(books)
+    for role in ("payroll_officer", "accountant", "auditor"):
+        someone = accountant if role == "accountant" else member(books, role)
+        with pytest.raises(PermissionDenied):
+            close_fiscal_year(actor=someone, company=books, fiscal_year=2025)
     assert FiscalYear.objects.get(company=books, year=2025).status == PeriodStatus.OPEN
+    assert not Entry.objects.filter(company=books, source_type="ledger.fiscal_year").exists()
+    administrator = member(books, "administrator")
+    assert close_fiscal_year(actor=administrator, company=books, fiscal_year=2025).result == Decimal("1200.00")
 
 
 def test_the_closed_year_refuses_postings(books):
@@ -140,13 +145,13 @@ def test_an_expense_account_deactivated_during_the_year_is_closed_and_stays_inac
     assert refused.value.code == "account.inactive"
 
 
-def test_the_profit_and_loss_of_a_closed_year_still_shows_what_it_earned(books, accountant):
+def test_the_profit_and_loss_of_a_closed_year_still_shows_what_it_earned(books, owner):
     from keel.ledger.reports import cash_flow, profit_and_loss, report_range
 
     _a_year(books)
     year = report_range(books, date_from=dt.date(2025, 1, 1), date_to=YEAR_END)
     before = profit_and_loss(books, year).summary
-    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    close_fiscal_year(actor=owner, company=books, fiscal_year=2025)
     after = profit_and_loss(books, year).summary
     assert before == after
     assert (after["total_income"], after["total_expenses"], after["net_result"]) == (
@@ -159,22 +164,22 @@ def test_the_profit_and_loss_of_a_closed_year_still_shows_what_it_earned(books, 
     assert _closing(trial_balance(books, dt.date(2025, 1, 1), YEAR_END), "4000") == 0
 
 
-def test_the_closing_entry_links_to_the_fiscal_years_page(books, accountant, client_for):
+def test_the_closing_entry_links_to_the_fiscal_years_page(books, owner, accountant, client_for):
     _a_year(books)
-    entry = close_fiscal_year(actor=accountant, company=books, fiscal_year=2025).entry
+    entry = close_fiscal_year(actor=owner, company=books, fiscal_year=2025).entry
     response = client_for(accountant).get(f"/ledger/entries/{entry.pk}/")
     assert response.context["source_url"] == "/ledger/periods/"
     assert f'<a href="/ledger/periods/">ledger.fiscal_year {entry.source_id}</a>' in response.content.decode()
 
 
-def test_the_closing_entries_are_found_by_their_source_index(books, accountant):
+def test_the_closing_entries_are_found_by_their_source_index(books, owner):
     """A year's P&L reads its closing entries by source: not by walking the year's entries."""
     from django.db import connection
 
     from keel.ledger.reports._common import closing_entries
 
     _a_year(books)
-    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    close_fiscal_year(actor=owner, company=books, fiscal_year=2025)
     found = closing_entries(books, dt.date(2025, 1, 1), YEAR_END)
     assert [entry.source_type for entry in found] == ["ledger.fiscal_year"]
     if connection.vendor != "sqlite":
@@ -186,9 +191,10 @@ def test_the_closing_entries_are_found_by_their_source_index(books, accountant):
     assert "ledger_entry_source" in plan  # SQLite keeps no statistics: the query must leave it no other choice
 
 
-def test_the_general_ledger_marks_the_closing_line_the_profit_and_loss_leaves_out(books, accountant, client_for):
+def test_the_general_ledger_marks_the_closing_line_the_profit_and_loss_leaves_out(books, owner, accountant,
+                                                                                   client_for):
     _a_year(books)
-    close_fiscal_year(actor=accountant, company=books, fiscal_year=2025)
+    close_fiscal_year(actor=owner, company=books, fiscal_year=2025)
     page = client_for(accountant).get("/ledger/reports/general-ledger/?account=4000&date_from=2025-01-01"
                                       "&date_to=2025-12-31").content.decode()
     assert page.count("(year-end close: the profit and loss leaves it out)") == 1

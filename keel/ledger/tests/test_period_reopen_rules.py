@@ -156,7 +156,7 @@ def test_a_period_of_a_closed_year_is_not_reopened(books, owner):
         reopen_period(actor=owner, period=june, reason="Forgotten invoice")
     assert refused.value.code == "period.year_closed" and list(refused.value.fields) == ["period"]
     assert refused.value.message == ("Fiscal year FY2025 is closed: its periods cannot be reopened. "
-                                     "Its closing entry would have to be reversed first.")
+                                     "Reopen the fiscal year first (owners and administrators, with a reason).")
     assert _state(books, june) == before
     with pytest.raises(ValidationFailed) as posting_refused:  # so nothing lands outside the closing entry
         post_sale(books, amount="50.00", day=dt.date(2025, 6, 15))

@@ -19,7 +19,7 @@ from keel.core.exceptions import KeelError
 from keel.core.money import format_money
 from keel.core.transitions import allowed_targets
 from keel.ledger import selectors
-from keel.ledger.choices import CashFlowCategory, EntryStatus
+from keel.ledger.choices import CashFlowCategory, EntryStatus, PeriodStatus
 from keel.ledger.forms import (
     AccountFilterForm,
     AccountForm,
@@ -49,6 +49,7 @@ from keel.ledger.models import (
 from keel.ledger.reports.statements import group_cash_flow
 from keel.ledger.reports.trial_balance import trial_balance_report
 from keel.ledger.services import chart, closing, importing, journals, periods, posting
+from keel.ledger.sources import entry_source
 from keel.ledger.transitions import PERIOD_TRANSITIONS
 from keel.ledger.views.reports import (
     EXPORT_FORMATS,
@@ -349,6 +350,7 @@ def period_list(request):
                                                             company.fiscal_year_of(timezone.localdate())}),
         "reason_form": ReasonForm(), "can_manage": _can(request, "ledger.manage"),
         "can_close": _can(request, "ledger.close"), "can_reopen": _can(request, periods.REOPEN_PERMISSION),
+        "can_close_year": _can(request, closing.CLOSE_YEAR_PERMISSION),
     })
 
 
@@ -368,10 +370,30 @@ def fiscal_year_open(request):
     return redirect("ledger:period_list")
 
 
-@company_page("ledger.close", methods=["POST"])
+def _confirm(request, *, title: str, question: str, action_url: str, confirm_label: str, cancel_url: str,
+             facts=(), form=None, danger: bool = False, refusal: str = "", refusal_url: str | None = None,
+             refusal_link: str = "", status: int = 200):
+    """A confirmation step: what is about to happen, and one button to do it (POST)."""
+    return render(request, "ledger/books/confirm.html", {
+        "title": title, "question": question, "action_url": action_url, "confirm_label": confirm_label,
+        "cancel_url": cancel_url, "facts": list(facts), "form": form, "danger": danger, "refusal": refusal,
+        "refusal_url": refusal_url, "refusal_link": refusal_link,
+    }, status=status)
+
+
+def _year(request, pk: int, permission: str) -> FiscalYear:
+    return get_visible(FiscalYear.objects.select_related("company"), request.user, permission,
+                       company=request.company, pk=pk)
+
+
+@company_page(closing.CLOSE_YEAR_PERMISSION)
 def fiscal_year_close(request, pk: int):
+    """GET: the closing entry the close would post, and why it would be refused; POST: close."""
     company = request.company
-    year = get_visible(FiscalYear.objects.all(), request.user, "ledger.close", company=company, pk=pk)
+    year = _year(request, pk, closing.CLOSE_YEAR_PERMISSION)
+    if request.method == "GET":
+        preview = closing.preview_fiscal_year_close(company=company, fiscal_year=year)
+        return render(request, "ledger/books/fiscal_year_close.html", {"preview": preview})
     outcome = run(company, "ledger.fiscalyear",
                   lambda: closing.close_fiscal_year(actor=request.user, company=company, fiscal_year=year))
     if outcome.ok:
@@ -380,9 +402,42 @@ def fiscal_year_close(request, pk: int):
         amount = format_money(result.result, company.base_currency_id)
         messages.success(request, f"FY{year.year} is closed: result {amount} {company.base_currency_id} moved "
                                   f"to retained earnings{entry}.")
-    else:
-        messages.error(request, outcome.error.message)
-    return redirect("ledger:period_list")
+        return redirect("ledger:period_list")
+    messages.error(request, outcome.error.message)
+    return redirect("ledger:fiscal_year_close", pk=year.pk)
+
+
+@company_page(periods.REOPEN_PERMISSION)
+def fiscal_year_reopen(request, pk: int):
+    """GET: the closing entry that will be reversed, and a reason; POST: reopen the year."""
+    company = request.company
+    year = _year(request, pk, periods.REOPEN_PERMISSION)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            outcome = run(company, "ledger.fiscalyear", lambda: closing.reopen_fiscal_year(
+                actor=request.user, company=company, fiscal_year=year, reason=form.cleaned_data["reason"]))
+            if outcome.ok:
+                reversal = outcome.result.reversal
+                messages.success(request, f"FY{year.year} is open again"
+                                          + (f": its closing entry was reversed by {reversal.number}." if reversal else "."))
+                return redirect("ledger:period_list")
+            apply_error(form, outcome.error)
+        else:
+            submissions.count(company, "ledger.fiscalyear", rejected=True)
+    closing_entry = closing.closing_entry_of(year)
+    facts = [("Fiscal year", f"FY{year.year} ({year.start:%Y-%m-%d} to {year.end:%Y-%m-%d}), {year.get_status_display()}"),
+             ("Closing entry", closing_entry.number if closing_entry else "none (the year had no income or expense)")]
+    refusal = "" if year.status == PeriodStatus.CLOSED else f"FY{year.year} is {year.status}: only a closed year is reopened."
+    return _confirm(
+        request, title=f"Reopen FY{year.year}",
+        question=("Reopening the year reverses its closing entry on the year's last day and reopens its last period "
+                  "and the year, so that corrections can be posted; close the year again afterwards. Its other "
+                  "periods stay closed until reopened one by one. Say why: the reason is kept in the history."),
+        facts=facts, form=form, action_url=reverse("ledger:fiscal_year_reopen", kwargs={"pk": year.pk}),
+        confirm_label=f"Reverse the closing entry and reopen FY{year.year}", danger=True,
+        cancel_url=reverse("ledger:period_list"), refusal=refusal,
+    )
 
 
 def _period(request, pk: int, permission: str = "ledger.close") -> Period:
@@ -390,9 +445,18 @@ def _period(request, pk: int, permission: str = "ledger.close") -> Period:
                        company=request.company, pk=pk)
 
 
-@company_page("ledger.close", methods=["POST"])
+@company_page("ledger.close")
 def period_close(request, pk: int):
     period = _period(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request, title=f"Close period {period.name}",
+            question=f"Closing {period.name} makes it refuse postings dated from {period.start:%Y-%m-%d} to "
+                     f"{period.end:%Y-%m-%d}. An owner or administrator can reopen it, with a reason.",
+            action_url=reverse("ledger:period_close", kwargs={"pk": period.pk}), confirm_label=f"Close {period.name}",
+            cancel_url=reverse("ledger:period_list"),
+            refusal="" if period.status == PeriodStatus.OPEN else f"Period {period.name} is {period.status}.",
+        )
     outcome = run(request.company, PERIOD_DOC, lambda: periods.close_period(actor=request.user, period=period))
     return _done(request, outcome, f"Period {period.name} is closed.", reverse("ledger:period_list"))
 
@@ -410,9 +474,19 @@ def period_reopen(request, pk: int):
     return _done(request, outcome, f"Period {period.name} is open again.", reverse("ledger:period_list"))
 
 
-@company_page("ledger.close", methods=["POST"])
+@company_page("ledger.close")
 def period_lock(request, pk: int):
     period = _period(request, pk)
+    if request.method == "GET":
+        return _confirm(
+            request, title=f"Lock period {period.name}",
+            question=f"Locking {period.name} is final: it never takes postings again and nobody can reopen it. "
+                     "Lock a period once its tax return is filed or its audit is done.",
+            action_url=reverse("ledger:period_lock", kwargs={"pk": period.pk}), confirm_label=f"Lock {period.name} for good",
+            danger=True, cancel_url=reverse("ledger:period_list"),
+            refusal="" if period.status == PeriodStatus.CLOSED else
+            f"Period {period.name} is {period.status}: only a closed period is locked.",
+        )
     outcome = run(request.company, PERIOD_DOC, lambda: periods.lock_period(actor=request.user, period=period))
     return _done(request, outcome, f"Period {period.name} is locked for good.", reverse("ledger:period_list"))
 
@@ -455,8 +529,16 @@ def entry_detail(request, pk: int):
         "total_credit": sum((line.credit for line in lines), ZERO),
         "source_url": record_url(entry.source_type, entry.source_id) if entry.source_type else None,
         "can_post": _can(request, "ledger.post"),
-        "reverse_form": ReverseForm(initial={"date": timezone.localdate()}),
+        "owner_undo": _owner_undo(entry),
     })
+
+
+def _owner_undo(entry: Entry) -> dict | None:
+    """The undo of the document that owns this entry (a plain reversal is refused)."""
+    source = entry_source(entry.source_type)
+    if source is None:
+        return None
+    return {"document": source.document, "undo": source.undo, "url": source.page_url(entry.source_id)}
 
 
 def _place_line_error(formset, positions: list[int], exc: KeelError, form) -> None:
@@ -556,9 +638,20 @@ def entry_edit(request, pk: int):
     return _entry_form(request, entry)
 
 
-@company_page("ledger.post", methods=["POST"])
+@company_page("ledger.post")
 def entry_delete(request, pk: int):
     entry = _entry(request, pk, "ledger.post")
+    if request.method == "GET":
+        line_count = Line.objects.filter(company=request.company, entry=entry).count()
+        return _confirm(
+            request, title=f"Delete draft #{entry.pk}",
+            question="The draft and its lines are deleted; this cannot be undone.",
+            facts=[("Journal", str(entry.journal)), ("Date", f"{entry.date:%Y-%m-%d}"),
+                   ("Description", entry.description or "—"), ("Lines", line_count)],
+            action_url=reverse("ledger:entry_delete", kwargs={"pk": entry.pk}), confirm_label="Delete the draft",
+            danger=True, cancel_url=reverse("ledger:entry_detail", kwargs={"pk": entry.pk}),
+            refusal="" if entry.status == EntryStatus.DRAFT else "Only drafts are deleted; reverse a posted entry instead.",
+        )
     outcome = run(request.company, ENTRY_DOC, lambda: posting.delete_draft_entry(actor=request.user, entry=entry))
     if outcome.ok:
         messages.success(request, "The draft was deleted.")
@@ -578,9 +671,27 @@ def entry_post(request, pk: int):
     return redirect("ledger:entry_detail", pk=entry.pk)
 
 
-@company_page("ledger.post", methods=["POST"])
+@company_page("ledger.post")
 def entry_reverse(request, pk: int):
     entry = _entry(request, pk, "ledger.post")
+    if request.method == "GET":
+        refusal = posting.reversal_refusal(entry) if entry.status == EntryStatus.POSTED else None
+        total = sum((line.debit for line in Line.objects.filter(company=request.company, entry=entry)), ZERO)
+        return _confirm(
+            request, title=f"Reverse entry {entry}",
+            question="A posted entry never changes: the reversal posts its mirror (every debit a credit) on the date "
+                     "you choose, linked to it, and marks it reversed.",
+            facts=[("Journal", str(entry.journal)), ("Date", f"{entry.date:%Y-%m-%d}"),
+                   ("Description", entry.description or "—"),
+                   ("Amount", f"{format_money(total, entry.company.base_currency_id)} {entry.company.base_currency_id}")],
+            form=ReverseForm(initial={"date": timezone.localdate()}),
+            action_url=reverse("ledger:entry_reverse", kwargs={"pk": entry.pk}), confirm_label="Post the reversal",
+            danger=True, cancel_url=reverse("ledger:entry_detail", kwargs={"pk": entry.pk}),
+            refusal=(refusal.message if refusal is not None else
+                     "" if entry.status == EntryStatus.POSTED else f"Only posted entries are reversed; this one is {entry.status}."),
+            refusal_url=refusal.extra.get("undo_url") if refusal is not None else None,
+            refusal_link=refusal.extra.get("undo", "") if refusal is not None else "",
+        )
     form = ReverseForm(request.POST)
     if not form.is_valid():
         submissions.count(request.company, ENTRY_DOC, rejected=True)
@@ -671,6 +782,7 @@ urlpatterns = [
     path("periods/", period_list, name="period_list"),
     path("fiscal-years/open/", fiscal_year_open, name="fiscal_year_open"),
     path("fiscal-years/<int:pk>/close/", fiscal_year_close, name="fiscal_year_close"),
+    path("fiscal-years/<int:pk>/reopen/", fiscal_year_reopen, name="fiscal_year_reopen"),
     path("periods/<int:pk>/close/", period_close, name="period_close"),
     path("periods/<int:pk>/reopen/", period_reopen, name="period_reopen"),
     path("periods/<int:pk>/lock/", period_lock, name="period_lock"),

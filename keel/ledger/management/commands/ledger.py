@@ -5,7 +5,8 @@
     keel ledger trial-balance --company C [--from D] [--to D] [--cost-centre CODE] [--format table|csv|json]
     keel ledger close-period --company C --period YYYY-MM [--user U]
     keel ledger reopen-period --company C --period YYYY-MM --reason TEXT [--user U]
-    keel ledger close-year --company C --year YYYY [--user U]
+    keel ledger close-year --company C --year YYYY [--preview] [--user U]
+    keel ledger reopen-year --company C --year YYYY --reason TEXT [--user U]
 
 `verify` exits with status 1 when any balance differs from its lines; `import-entries`
 exits with status 1 when any row is refused (each one is listed with its CSV line), and
@@ -34,6 +35,7 @@ ACTIONS = {
     "close-period": "Close a period: it refuses postings afterwards",
     "reopen-period": "Reopen a closed period, with a reason",
     "close-year": "Year-end close: move the result to retained earnings, close the year's periods",
+    "reopen-year": "Reopen a closed fiscal year, with a reason: its closing entry is reversed",
 }
 
 
@@ -79,13 +81,22 @@ class Command(BaseCommand):
         year = actions.add_parser("close-year", help=ACTIONS["close-year"])
         year.add_argument("--company", required=True, help="Company code")
         year.add_argument("--year", required=True, type=int, help="The fiscal year (the calendar year it starts in)")
+        year.add_argument("--preview", action="store_true",
+                          help="Print the closing entry and any reason it would be refused; write nothing")
         year.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
+
+        reopen_year = actions.add_parser("reopen-year", help=ACTIONS["reopen-year"])
+        reopen_year.add_argument("--company", required=True, help="Company code")
+        reopen_year.add_argument("--year", required=True, type=int, help="The fiscal year (the calendar year it starts in)")
+        reopen_year.add_argument("--reason", required=True, help="Why the year is reopened (kept in the history)")
+        reopen_year.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
 
     def handle(self, *args, **options):
         action = options["action"]
         handlers = {
             "verify": self.verify, "import-entries": self.import_entries, "trial-balance": self.trial_balance,
             "close-period": self.close_period, "reopen-period": self.reopen_period, "close-year": self.close_year,
+            "reopen-year": self.reopen_year,
         }
         if action not in handlers:
             raise CommandError(f"Unknown action {action}")
@@ -245,9 +256,37 @@ class Command(BaseCommand):
 
         company = self._company(options["company"])
         actor = self._actor(options)
+        if options.get("preview"):
+            self._preview_close(company, options["year"])
+            return
         result = close_fiscal_year(actor=actor, company=company, fiscal_year=options["year"],
                                    check_permission=actor is not None)
         entry = f"closing entry {result.entry.number}" if result.entry else "no income or expense to close"
         self.stdout.write(f"{company.code}: fiscal year {options['year']} is closed; result {_money(result.result)} "
                           f"{company.base_currency_id} moved to retained earnings ({entry}); "
                           f"{result.periods_closed} period(s) closed.")
+
+    def _preview_close(self, company: Company, year: int) -> None:
+        from keel.ledger.services.closing import preview_fiscal_year_close
+
+        preview = preview_fiscal_year_close(company=company, fiscal_year=year)
+        self.stdout.write(f"{company.code}: closing FY{year} would post on {preview.fiscal_year.end.isoformat()}"
+                          f"{f' in journal {preview.journal.code}' if preview.journal else ''}:")
+        for line in preview.lines:
+            self.stdout.write(f"  {line.account.code:<10} {line.account.name[:40]:<40} "
+                              f"{_money(line.debit) if line.debit else '':>16} {_money(line.credit) if line.credit else '':>16}")
+        if not preview.lines:
+            self.stdout.write("  (no entry: the year has no income or expense)")
+        self.stdout.write(f"Result {_money(preview.result)} {company.base_currency_id}. Nothing was written.")
+        for refusal in preview.refusals:
+            self.stdout.write(f"Refused now: {refusal.message} [{refusal.code}]")
+
+    def reopen_year(self, options) -> None:
+        from keel.ledger.services.closing import reopen_fiscal_year
+
+        company = self._company(options["company"])
+        actor = self._actor(options)
+        result = reopen_fiscal_year(actor=actor, company=company, fiscal_year=options["year"], reason=options["reason"],
+                                    check_permission=actor is not None)
+        reversal = f"closing entry reversed by {result.reversal.number}" if result.reversal else "no closing entry"
+        self.stdout.write(f"{company.code}: fiscal year {options['year']} is open again ({reversal}).")
