@@ -73,13 +73,24 @@ class PasswordResetView(auth_views.PasswordResetView):
     Answers the same whether or not the email has an account, so the page does not tell
     who has one."""
 
+    # Under web/: the admin's registration/password_reset_* templates come first otherwise.
+    template_name = "web/password_reset/form.html"
     success_url = reverse_lazy("web:password_reset_done")
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = "web/password_reset/email.txt"
+    subject_template_name = "web/password_reset/subject.txt"
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset/done.html"
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset/confirm.html"
     success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset/complete.html"
 
 
 class LogoutView(auth_views.LogoutView):
