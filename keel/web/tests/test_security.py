@@ -233,6 +233,7 @@ def test_a_refusal_is_logged_without_a_traceback(company, client_for, caplog):
     with caplog.at_level(logging.WARNING, logger="django.request"):
         response = employee.post(f"/companies/{company.pk}/edit/", {"city": "X"})
     assert response.status_code == 403
+    assert b"Not allowed" in response.content and b"Back to the dashboard" in response.content
     [refusal] = [r for r in caplog.records if r.name == "django.request"]
     assert refusal.getMessage().startswith("Forbidden (Permission denied)")
     assert refusal.exc_info is None and "Traceback" not in caplog.text
