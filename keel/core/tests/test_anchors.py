@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from keel.core.activity import GENESIS_HASH, canonical_bytes, record, verify_chain
-from keel.core.anchors import anchor, read_anchors
+from keel.core.anchors import read_anchors
 from keel.core.models import Activity, ActivityChainHead
 from keel.core.tasks import anchor_chains
 
