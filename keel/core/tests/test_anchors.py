@@ -207,3 +207,21 @@ def test_the_hash_version_cannot_go_back_along_a_chain(company):
     _rehash_from(company, 3)
     report = verify_chain(company)
     assert report.first_bad_seq == 3 and "altered" in report.problem
+
+
+def test_a_company_removed_from_the_database_with_its_history_is_named(company, other_company):
+    _record(company, 2)
+    _record(other_company, 3)
+    _run("anchor")
+    table = other_company._meta.db_table
+    # Foreign keys are checked at commit (deferred), which a test never reaches: the rows
+    # that still point at the company do not stop this deletion here.
+    _sql("DELETE FROM core_activity WHERE company_id = %s", [other_company.pk])
+    _sql(f"DELETE FROM {ActivityChainHead._meta.db_table} WHERE company_id = %s", [other_company.pk])
+    _sql(f"DELETE FROM {table} WHERE id = %s", [other_company.pk])
+    error, output = _verify_fails()
+    assert "acme: 2 activities checked, OK" in output
+    assert f"history deleted: company globex (id {other_company.pk}) is no longer in the database" in error
+    assert "recorded 3 activities" in error
+    # Put the row back: the test database checks its foreign keys when the test ends.
+    type(other_company).objects.bulk_create([other_company])
