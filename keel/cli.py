@@ -23,7 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("audit verify [--company C]", "walk the activity hash chains and check them against the anchors; exit 1 naming what was altered"),
     ("audit anchor [--company C]", "write a signed checkpoint of each chain outside the database (KEEL_AUDIT_ANCHOR_DIR)"),
     ("events [failed|retry]", "print every event with its handlers; list failed deliveries; retry stuck ones"),
-    ("worker", "run background tasks and retry stuck event deliveries every minute"),
+    ("worker", "run background tasks, retry stuck event deliveries every minute, anchor the activity chains every hour"),
     ("kpi [--company C] [--from D] [--to D] [--format table|json]", "print KPI values with unit and target"),
     ("activities export --company C --format ocel|xes", "write the activity log as OCEL 2.0 JSON or XES"),
     ("ledger ACTION [options]", "the general ledger: import-entries, trial-balance, verify, close-period, ... (keel ledger --help)"),
