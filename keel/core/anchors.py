@@ -193,9 +193,9 @@ def check_anchors(company_id: int, company_code: str = "", anchors: list[Anchor]
             f"and the chain head moved back"
         )
         return check
+    if _hashes_at(company_id, [latest.last_seq]).get(latest.last_seq) == latest.last_hash:
+        return check  # the usual case: one row read, whatever the number of anchors
     found = _hashes_at(company_id, [a.last_seq for a in anchors])
-    if found.get(latest.last_seq) == latest.last_hash:
-        return check
     matching = [a for a in anchors if found.get(a.last_seq) == a.last_hash]
     first_bad = next(a for a in anchors if found.get(a.last_seq) != a.last_hash)
     since = max((a.last_seq for a in matching if a.last_seq < first_bad.last_seq), default=0)

@@ -40,9 +40,11 @@ def _free_port() -> int:
 
 
 def _database_url() -> str:
+    from urllib.parse import quote
+
     s = connection.settings_dict
-    user = s["USER"] or "postgres"
-    return f"postgres://{user}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    credentials = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _get(url: str, headers: dict[str, str] | None = None):
