@@ -10,15 +10,18 @@ import hashlib
 import json
 from io import StringIO
 
+import hypothesis
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from hypothesis import strategies as st
 
 from keel.core.activity import GENESIS_HASH, canonical_bytes, record, verify_chain
-from keel.core.anchors import read_anchors
+from keel.core.anchors import anchor, check_anchors, read_anchors
 from keel.core.models import Activity, ActivityChainHead
 from keel.core.tasks import anchor_chains
+from keel.core.tests.factories import CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +228,26 @@ def test_a_company_removed_from_the_database_with_its_history_is_named(company, 
     assert "recorded 3 activities" in error
     # Put the row back: the test database checks its foreign keys when the test ends.
     type(other_company).objects.bulk_create([other_company])
+
+
+@hypothesis.settings(max_examples=15, deadline=None, derandomize=True,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(
+    batches=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=4),
+    cut=st.floats(min_value=0, max_value=0.999),
+)
+def test_any_anchored_history_verifies_and_any_cut_below_an_anchor_is_named(batches, cut):
+    company = CompanyFactory()
+    for size in batches:
+        _record(company, size)
+        assert anchor(company).anchor.last_seq == Activity.objects.filter(company=company).count()
+    total = sum(batches)
+    assert verify_chain(company).ok and check_anchors(company.pk, company.code).ok
+    keep = int(cut * total)  # 0 .. total - 1 activities stay
+    _sql("DELETE FROM core_activity WHERE company_id = %s AND seq > %s", [company.pk, keep])
+    last_hash = Activity.objects.filter(company=company, seq=keep).values_list("hash", flat=True).first()
+    _sql(f"UPDATE {ActivityChainHead._meta.db_table} SET last_seq = %s, last_hash = %s WHERE company_id = %s",
+         [keep, last_hash or GENESIS_HASH, company.pk])
+    assert verify_chain(company).ok  # consistent in itself
+    check = check_anchors(company.pk, company.code)
+    assert ("history deleted" if keep == 0 else "history cut") in check.problem
