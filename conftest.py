@@ -12,6 +12,8 @@ pytest_plugins = ["keel.web.tests.browser"]
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.KEEL_AUDIT_ANCHOR_DIR = tmp_path / "anchors"
+    settings.KEEL_AUDIT_ANCHOR_KEY_FILE = tmp_path / "audit_anchor_key"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     # Real hashing costs ~0.3 s a user; tests are not about the hasher.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -16,13 +16,14 @@ from collections.abc import Sequence
 # (usage, what it does): the overview `keel --help` prints. Apps' commands that are not
 # listed here still run; `keel help --commands` lists every one.
 COMMANDS: list[tuple[str, str]] = [
-    ("serve [--host H] [--port P]", "run the web server (refuses while migrations are pending)"),
+    ("serve [--host H] [--port P] [--dev]", "run the web server: gunicorn, or with --dev Django's reloading one with debug on"),
     ("migrate", "create or update the database"),
     ("demo", "create the demo companies, users and data (idempotent); prints the logins"),
     ("createuser --email E [--company C --role R]", "add a login, optionally with a role in a company"),
-    ("audit verify [--company C]", "walk the activity hash chains; exit 1 naming the first altered or deleted activity"),
+    ("audit verify [--company C]", "walk the activity hash chains and check them against the anchors; exit 1 naming what was altered"),
+    ("audit anchor [--company C]", "write a signed checkpoint of each chain outside the database (KEEL_AUDIT_ANCHOR_DIR)"),
     ("events [failed|retry]", "print every event with its handlers; list failed deliveries; retry stuck ones"),
-    ("worker", "run background tasks and retry stuck event deliveries every minute"),
+    ("worker", "run background tasks, retry stuck event deliveries every minute, anchor the activity chains every hour"),
     ("kpi [--company C] [--from D] [--to D] [--format table|json]", "print KPI values with unit and target"),
     ("activities export --company C --format ocel|xes", "write the activity log as OCEL 2.0 JSON or XES"),
     ("ledger ACTION [options]", "the general ledger: import-entries, trial-balance, verify, close-period, ... (keel ledger --help)"),
@@ -52,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.write(help_text())
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keel.settings")
+    if arguments[0] == "serve" and ({"--dev", "--reload"} & set(arguments)):
+        # Settings are read before the command parses its options: the development server
+        # turns debug on here (tracebacks in the browser), unless KEEL_DEBUG says otherwise.
+        os.environ.setdefault("KEEL_DEBUG", "1")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["keel", *arguments])

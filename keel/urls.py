@@ -6,3 +6,5 @@ urlpatterns = [
     path("api/", include("keel.api.urls")),
     path("", include("keel.web.urls")),
 ]
+
+handler500 = "keel.web.errors.server_error"

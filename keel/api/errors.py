@@ -4,22 +4,34 @@ Every refusal is JSON `{"code", "message", "errors": [{"field", "message"}]}` (p
 extra keys a domain error carries, e.g. `duplicates`): Keel's domain errors
 (`keel.core.exceptions.KeelError`) with their own status, django-ninja's schema validation
 errors and unparsable bodies as 400, failed authentication as 401, CSRF failures as 403,
-unknown paths as 404 and wrong methods as 405. Schema rejections of write endpoints count
-towards the data-entry error rate, like refusals by services do.
+unknown paths as 404 and wrong methods as 405, and anything unexpected as 500 (`server.error`,
+its traceback logged under the request id). Every error body also carries `request_id`, the
+id of the request in the server's log (`RequestIdInErrorsMiddleware`). Schema rejections of
+write endpoints count towards the data-entry error rate, like refusals by services do.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
 from collections.abc import Iterable
 
-from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from keel.core.exceptions import KeelError
+from keel.core.http import current_request_id
+
+logger = logging.getLogger("keel.api")
 
 _HTTP_CODES = {
     400: "request.invalid",
@@ -99,6 +111,17 @@ def install(api: NinjaAPI) -> None:
             return api.create_response(request, error_body("request.too_large", "The request is too large."), status=413)
         return api.create_response(request, error_body("request.malformed", "The request could not be read."), status=400)
 
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.error("Unexpected error on %s %s", request.method, request.path, exc_info=exc)
+        return api.create_response(request, server_error_body(request), status=500)
+
+    def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return api.create_response(
+            request, error_body("permission.denied", str(exc) or "Your role does not allow this."), status=403
+        )
+
+    api.add_exception_handler(Exception, on_unexpected)
+    api.add_exception_handler(PermissionDenied, on_permission_denied)
     api.add_exception_handler(KeelError, on_keel_error)
     api.add_exception_handler(ValidationError, on_validation_error)
     api.add_exception_handler(AuthenticationError, on_authentication_error)
@@ -106,6 +129,40 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(Http404, on_not_found)
     for exc_class in (SuspiciousOperation, BadRequest, MultiPartParserError):
         api.add_exception_handler(exc_class, on_bad_request)
+
+
+def server_error_body(request: HttpRequest | None = None) -> dict[str, object]:
+    request_id = getattr(request, "request_id", "") or current_request_id()
+    return error_body(
+        "server.error",
+        f"Something went wrong on the server; the administrator can find it under request id {request_id}.",
+    )
+
+
+class RequestIdInErrorsMiddleware:
+    """Adds the request id to every JSON error body the API answers (`request_id`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not response.streaming
+            and response.get("Content-Type", "").startswith("application/json")
+        ):
+            try:
+                body = json.loads(response.content)
+            except ValueError:
+                return response
+            if isinstance(body, dict) and "code" in body and "request_id" not in body:
+                body["request_id"] = getattr(request, "request_id", "")
+                response.content = json.dumps(body, ensure_ascii=False).encode()
+                if response.has_header("Content-Length"):
+                    response["Content-Length"] = str(len(response.content))
+        return response
 
 
 def json_errors(view):

@@ -5,6 +5,14 @@ to the company's hash chain (locking the chain head, so concurrent writers queue
 chain never forks), writes one delivery per subscribed handler, and schedules their
 dispatch for after commit. `verify_chain()` walks a chain and names the first row whose
 content or link was altered or deleted.
+
+Hash versions: every row says which canonical form its hash covers (`hash_version`).
+Version 1 (rows recorded before versions existed) covers every column but `department`
+and the version; version 2 covers every column but the surrogate `id`: the version itself,
+company, seq, time, actor, verb, department, subject, data and the previous hash. Old rows
+keep verifying under their version; `department` is checked on every row against the verb
+it derives from, so it cannot be changed on version-1 rows either. Versions never go down
+along a chain, so a forger cannot move a new row back to the older form.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from django.utils import timezone
 from keel.core.models import Activity, ActivityChainHead, Company
 
 GENESIS_HASH = "0" * 64
+HASH_VERSION = 2  # the canonical form new activities are hashed with
 
 
 def subject_label(obj: models.Model | type[models.Model]) -> str:
@@ -55,8 +64,15 @@ def _timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def department_of(verb: str) -> str:
+    """The department an activity belongs to: its verb's prefix (`ledger.entry_posted`)."""
+    return verb.split(".", 1)[0]
+
+
 def canonical_bytes(
     *,
+    hash_version: int = HASH_VERSION,
+    department: str | None = None,
     company_id: int,
     seq: int,
     occurred_at: dt.datetime,
@@ -68,12 +84,26 @@ def canonical_bytes(
     data: Any,
     prev_hash: str,
 ) -> bytes:
-    """The canonical encoding hashed into the chain; changing it invalidates every chain."""
-    payload = [
-        company_id, seq, _timestamp(occurred_at), actor_id, verb, subject_type,
+    """The canonical encoding hashed into the chain, in the form of `hash_version`.
+
+    Changing a form invalidates every chain: add a version instead (and teach
+    `_payload` and `verify_chain` to read it).
+    """
+    if department is None:
+        department = department_of(verb)
+    payload = _payload(
+        hash_version, company_id, seq, _timestamp(occurred_at), actor_id, verb, department, subject_type,
         subject_id, subject_repr, data, prev_hash,
-    ]
+    )
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _payload(version, company_id, seq, timestamp, actor_id, verb, department, s_type, s_id, s_repr, data, prev):
+    if version == 1:
+        return [company_id, seq, timestamp, actor_id, verb, s_type, s_id, s_repr, data, prev]
+    if version == 2:
+        return [2, company_id, seq, timestamp, actor_id, verb, department, s_type, s_id, s_repr, data, prev]
+    raise ValueError(f"unknown activity hash version {version}")
 
 
 def chain_hash(**fields: Any) -> str:
@@ -145,15 +175,17 @@ def record_many(*, company: Company, actor, entries: Sequence[Entry]) -> list[Ac
             seq += 1
             occurred = entry.occurred_at or now
             data = normalize_data(entry.data)
+            department = department_of(entry.verb)
             digest = chain_hash(
+                hash_version=HASH_VERSION, department=department,
                 company_id=company.pk, seq=seq, occurred_at=occurred, actor_id=actor_id, verb=entry.verb,
                 subject_type=s_type, subject_id=s_id, subject_repr=s_repr, data=data, prev_hash=prev,
             )
             rows.append(
                 Activity(
                     company=company, seq=seq, occurred_at=occurred, actor_id=actor_id, verb=entry.verb,
-                    department=entry.verb.split(".", 1)[0], subject_type=s_type, subject_id=s_id,
-                    subject_repr=s_repr, data=data, prev_hash=prev, hash=digest,
+                    department=department, subject_type=s_type, subject_id=s_id,
+                    subject_repr=s_repr, data=data, prev_hash=prev, hash=digest, hash_version=HASH_VERSION,
                 )
             )
             prev = digest
@@ -174,6 +206,8 @@ class ChainReport:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str = ""
+    last_seq: int = 0  # the last activity checked and its hash (where an anchor may be set)
+    last_hash: str = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -247,7 +281,7 @@ def _timestamp_text(vendor: str):
     return lambda value: _timestamp(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
 
 
-def _rows(company_id: int, chunk: int) -> Iterator[tuple]:
+def _rows(company_id: int, chunk: int, after: int = 0) -> Iterator[tuple]:
     # Key-set pages on (company, seq), bounded above as well: seq has no gaps in an intact
     # chain, so `seq > last AND seq <= last + chunk` is one page, read by the unique index
     # whatever the planner's statistics say (right after a bulk load they say "40 rows", and
@@ -258,12 +292,12 @@ def _rows(company_id: int, chunk: int) -> Iterator[tuple]:
     columns = ", ".join(
         [quote("id"), quote("seq"), _timestamp_sql(connection.vendor, quote("occurred_at"))]
         + [quote(name) for name in ("actor_id", "verb", "subject_type", "subject_id", "subject_repr", "data",
-                                    "prev_hash", "hash")]
+                                    "prev_hash", "hash", "department", "hash_version")]
     )
     select = f"SELECT {columns} FROM {quote(Activity._meta.db_table)} WHERE {quote('company_id')} = %s AND {quote('seq')} > %s"
     bounded = f"{select} AND {quote('seq')} <= %s ORDER BY {quote('seq')}"
     open_ended = f"{select} ORDER BY {quote('seq')} LIMIT %s"
-    last = 0
+    last = after
     with connection.cursor() as cursor:
         while True:
             cursor.execute(bounded, [company_id, last, last + chunk])
@@ -277,15 +311,24 @@ def _rows(company_id: int, chunk: int) -> Iterator[tuple]:
             last = page[-1][1]
 
 
-def verify_chain(company: Company | int, *, chunk: int = 20000) -> ChainReport:
-    """Recompute the chain of one company; stop at the first row that does not hold."""
+def verify_chain(
+    company: Company | int, *, chunk: int = 20000, after: tuple[int, str] | None = None
+) -> ChainReport:
+    """Recompute the chain of one company; stop at the first row that does not hold.
+
+    `after=(seq, hash)` starts behind a point already trusted (an anchor): only the later
+    rows are walked, and the first must link to that hash.
+    """
     company_id = company if isinstance(company, int) else company.pk
     report = ChainReport(company_id=company_id)
-    expected_seq, prev = 1, GENESIS_HASH
+    start_seq, prev = after or (0, GENESIS_HASH)
+    expected_seq, newest_version = start_seq + 1, 1
+    report.last_seq, report.last_hash = start_seq, prev
     vendor = connections[router.db_for_read(Activity)].vendor
     timestamp, decode, encode = _timestamp_text(vendor), _json_decoder(), _canonical_encoder()
     sha256 = hashlib.sha256
-    for pk, seq, occurred_at, actor_id, verb, s_type, s_id, s_repr, data, prev_hash, digest in _rows(company_id, chunk):
+    for (pk, seq, occurred_at, actor_id, verb, s_type, s_id, s_repr, data, prev_hash, digest, department,
+         version) in _rows(company_id, chunk, start_seq):
         if seq != expected_seq:
             report.first_bad_seq, report.first_bad_id = expected_seq, pk
             report.problem = f"activity #{expected_seq} is missing (next found is #{seq}, id {pk})"
@@ -294,15 +337,21 @@ def verify_chain(company: Company | int, *, chunk: int = 20000) -> ChainReport:
             report.first_bad_seq, report.first_bad_id = seq, pk
             report.problem = f"activity #{seq} (id {pk}) does not link to the activity before it"
             return report
-        payload = [
-            company_id, seq, timestamp(occurred_at), actor_id, verb, s_type, s_id, s_repr, decode(data), prev_hash,
-        ]
+        if version < newest_version or version > HASH_VERSION or department != department_of(verb):
+            report.first_bad_seq, report.first_bad_id = seq, pk
+            report.problem = f"activity #{seq} (id {pk}) was altered after it was recorded"
+            return report
+        payload = _payload(
+            version, company_id, seq, timestamp(occurred_at), actor_id, verb, department, s_type, s_id, s_repr,
+            decode(data), prev_hash,
+        )
         if sha256(encode(payload).encode()).hexdigest() != digest:
             report.first_bad_seq, report.first_bad_id = seq, pk
             report.problem = f"activity #{seq} (id {pk}) was altered after it was recorded"
             return report
         report.checked += 1
-        expected_seq, prev = seq + 1, digest
+        report.last_seq, report.last_hash = seq, digest
+        expected_seq, prev, newest_version = seq + 1, digest, version
     head = ActivityChainHead.objects.filter(company_id=company_id).values_list("last_seq", "last_hash").first()
     if head and (head[0] != expected_seq - 1 or head[1] != prev):
         report.first_bad_seq = expected_seq

@@ -12,6 +12,15 @@ web_patterns = (
         path("logout/", views.LogoutView.as_view(), name="logout"),
         path("password/", views.PasswordChangeView.as_view(), name="password_change"),
         path("password/done/", views.auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+        path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+        path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+        path(
+            "password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"
+        ),
+        path(
+            "password/reset/done/", views.PasswordResetCompleteView.as_view(),
+            name="password_reset_complete",
+        ),
         path("switch-company/", views.company_switch, name="company_switch"),
         path("me/tokens/", views.apitoken_list, name="apitoken_list"),
         path("me/tokens/<int:pk>/revoke/", views.apitoken_revoke, name="apitoken_revoke"),

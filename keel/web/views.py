@@ -6,6 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import resolve, reverse, reverse_lazy
@@ -18,6 +20,7 @@ from keel.core.exceptions import KeelError
 from keel.core.middleware import SESSION_KEY
 from keel.core.records import parse_id
 from keel.core.selectors import suggest_parties
+from keel.web.auth import wait_before_next_try
 from keel.web.decorators import company_page, user_page
 from keel.web.forms import apply_error
 from keel.web.search_select import SEARCH_LIMIT
@@ -31,8 +34,64 @@ def safe_next(request, default: str) -> str:
     return default
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, asking for the email (every login is one) and refusing tries
+    that come faster than the throttle allows (keel.web.auth) before checking the password."""
+
+    username = UsernameField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "The email or the password is not right. Both are checked as typed, except the email's case.",
+    }
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip().lower()
+        self.cleaned_data["username"] = username
+        if username and self.request is not None:
+            wait = wait_before_next_try(self.request, username)
+            if wait:
+                raise ValidationError(
+                    f"Too many failed sign-ins for this account or from this address: wait {wait} "
+                    f"second{'s' if wait != 1 else ''} before trying again.",
+                    code="login.throttled",
+                )
+        return super().clean()
+
+
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+    authentication_form = SignInForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Asks for the email and sends a one-time link (mail backend: the console by default).
+
+    Answers the same whether or not the email has an account, so the page does not tell
+    who has one."""
+
+    # Under web/: the admin's registration/password_reset_* templates come first otherwise.
+    template_name = "web/password_reset/form.html"
+    success_url = reverse_lazy("web:password_reset_done")
+    email_template_name = "web/password_reset/email.txt"
+    subject_template_name = "web/password_reset/subject.txt"
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset/done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "web/password_reset/confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset/complete.html"
 
 
 class LogoutView(auth_views.LogoutView):

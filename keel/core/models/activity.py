@@ -30,6 +30,9 @@ class Activity(CompanyOwned):
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    hash_version = models.PositiveSmallIntegerField(
+        default=1, help_text="Canonical form the hash covers (keel.core.activity); 1 for rows recorded before versions."
+    )
 
     class Meta:
         ordering = ["-seq"]

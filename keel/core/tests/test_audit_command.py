@@ -37,14 +37,14 @@ def test_intact_chains_verify_with_one_line_per_company(company, other_company):
     _record(other_company, 2)
     output = _verify()
     assert output.splitlines() == [
-        "acme: 3 activities checked, OK",
-        "globex: 2 activities checked, OK",
+        "acme: 3 activities checked, OK (not anchored yet)",
+        "globex: 2 activities checked, OK (not anchored yet)",
     ]
 
 
 def test_one_company_only(company, other_company):
     _record(company, 2)
-    assert _verify(company="acme").splitlines() == ["acme: 2 activities checked, OK"]
+    assert _verify(company="acme").splitlines() == ["acme: 2 activities checked, OK (not anchored yet)"]
 
 
 def test_unknown_company_is_refused(company):
@@ -113,8 +113,9 @@ def test_fast_verification_hashes_exactly_the_canonical_encoding(company):
         ],
     )
     for row in Activity.objects.filter(pk__in=[r.pk for r in rows]):
+        assert row.hash_version == 2
         expected = canonical_bytes(
-            company_id=row.company_id, seq=row.seq, occurred_at=row.occurred_at, actor_id=row.actor_id,
+            hash_version=row.hash_version, department=row.department, company_id=row.company_id, seq=row.seq, occurred_at=row.occurred_at, actor_id=row.actor_id,
             verb=row.verb, subject_type=row.subject_type, subject_id=row.subject_id,
             subject_repr=row.subject_repr, data=row.data, prev_hash=row.prev_hash,
         )

@@ -37,7 +37,7 @@ def test_keel_help_lists_every_keel_command():
 def test_keel_alone_prints_the_same_help(capsys):
     main([])
     assert capsys.readouterr().out == help_text()
-    assert len(COMMANDS) == 10
+    assert len(COMMANDS) == 11
 
 
 @pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_any_management_command_runs_through_keel(capsys):
 def test_a_command_with_an_action_maps_onto_one_management_command(capsys):
     with pytest.raises(SystemExit):
         main(["audit", "--help"])
-    assert "{verify}" in capsys.readouterr().out
+    assert "{verify,anchor}" in capsys.readouterr().out
 
 
 # createuser
@@ -201,14 +201,40 @@ def test_serve_refuses_while_migrations_are_pending(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_serve_runs_the_server_when_up_to_date(monkeypatch):
+def test_serve_dev_runs_the_development_server_with_reload(monkeypatch):
     from keel.core.management.commands import serve
 
     assert serve.pending_migrations() == []
     started = []
     monkeypatch.setattr(serve, "call_command", lambda *a, **k: started.append((a, k)))
-    _run("serve", host="0.0.0.0", port=8123)
-    assert started == [(("runserver", "0.0.0.0:8123"), {"use_reloader": False, "use_threading": True})]
+    _run("serve", host="0.0.0.0", port=8123, dev=True)
+    assert started == [(("runserver", "0.0.0.0:8123"), {"use_reloader": True, "use_threading": True})]
+
+
+@pytest.mark.django_db
+def test_serve_runs_gunicorn_sized_to_the_machine_after_collecting_static(monkeypatch):
+    """The real server is started in keel/web/tests/test_serving.py; this checks its settings."""
+    from keel.core.management.commands import serve
+
+    commands, servers = [], []
+    monkeypatch.setattr(serve, "call_command", lambda *a, **k: commands.append(a))
+
+    class Server:
+        def __init__(self, options):
+            self.options = options
+
+        def run(self):
+            servers.append(self.options)
+
+    monkeypatch.setattr(serve, "gunicorn_application", Server)
+    monkeypatch.setattr(serve, "usable_cpus", lambda: 2)
+    monkeypatch.delenv("KEEL_WEB_WORKERS", raising=False)
+    _run("serve", port=8124)
+    assert commands == [("collectstatic",)]
+    [options] = servers
+    assert options["bind"] == "127.0.0.1:8124"
+    assert options["worker_class"] == "gthread" and options["threads"] == 4
+    assert options["workers"] == (3 if serve.is_sqlite() else 5)
 
 
 @pytest.mark.django_db
@@ -225,3 +251,5 @@ def test_worker_runs_db_worker_and_queues_the_sweep_once(monkeypatch, settings):
     assert started[0][1]["batch"] is True and started[0][1]["reload"] is False
     assert DBTaskResult.objects.filter(task_path="keel.core.tasks.retry_stale_deliveries").count() == 1
     assert worker.enqueue_sweep() is False  # one is already waiting
+    assert DBTaskResult.objects.filter(task_path="keel.core.tasks.anchor_chains").count() == 1
+    assert worker.enqueue_anchoring() is False

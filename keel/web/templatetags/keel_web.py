@@ -127,3 +127,10 @@ def money(value, decimals=None) -> str:
         return f"{number:,.{places}f}"
     places = int(decimals) if isinstance(decimals, int) or str(decimals).isdigit() else decimals_of(decimals)
     return format_amount(number, places)
+
+
+@register.filter
+def lockout_minutes(value) -> str:
+    """A lockout's length (a timedelta) as "15 minutes"."""
+    minutes = max(1, round(value.total_seconds() / 60)) if value else 0
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -22,7 +22,7 @@ def test_login_leads_to_the_dashboard(company, owner, client):
 
 def test_a_wrong_password_is_refused_with_a_message(company, owner, client):
     response = client.post("/login/", {"username": owner.username, "password": "wrong"})
-    assert response.status_code == 200 and b"Please enter a correct" in response.content
+    assert response.status_code == 200 and b"The email or the password is not right" in response.content
 
 
 def test_logout_is_a_post(company, owner, client_for):

@@ -1,10 +1,12 @@
-"""`keel worker`: run background tasks, and sweep stuck event deliveries every minute."""
+"""`keel worker`: run background tasks; sweep stuck event deliveries every minute and anchor
+the activity chains outside the database every KEEL_AUDIT_ANCHOR_EVERY seconds (an hour)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
@@ -28,24 +30,41 @@ def enqueue_sweep() -> bool:
     return True
 
 
-class _Sweeper(threading.Thread):
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="keel-event-sweeper", daemon=True)
-        self.interval = interval
+def enqueue_anchoring() -> bool:
+    """Queue one run of `anchor_chains` unless one is already waiting."""
+    from django_tasks_db.models import DBTaskResult
+
+    from keel.core.tasks import anchor_chains
+
+    if DBTaskResult.objects.ready().filter(task_path=anchor_chains.module_path).exists():
+        return False
+    anchor_chains.enqueue()
+    return True
+
+
+class _Every(threading.Thread):
+    """Queues a job every `interval` seconds (the job runs as a task, on a free worker)."""
+
+    def __init__(self, interval: float, enqueue, what: str) -> None:
+        super().__init__(name=f"keel-{what.replace(' ', '-')}", daemon=True)
+        self.interval, self.enqueue, self.what = interval, enqueue, what
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
             try:
-                enqueue_sweep()
-            except Exception:  # a busy database must not stop the sweeper
-                logger.exception("Could not queue the sweep of stuck event deliveries")
+                self.enqueue()
+            except Exception:  # a busy database must not stop the schedule
+                logger.exception("Could not queue the %s", self.what)
             finally:
                 connections.close_all()  # this thread's own connections only
 
 
 class Command(BaseCommand):
-    help = "Run background tasks (the database queue) and retry stuck event deliveries every minute."
+    help = (
+        "Run background tasks (the database queue), retry stuck event deliveries every minute and anchor "
+        "the activity chains every hour."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--queue-name", default="*", help="queues to work, comma-separated (default: all)")
@@ -54,25 +73,36 @@ class Command(BaseCommand):
             "--sweep-every", type=float, default=60.0, metavar="SECONDS",
             help="queue a retry of stuck event deliveries this often (default 60; 0 never)",
         )
+        parser.add_argument(
+            "--anchor-every", type=float, default=None, metavar="SECONDS",
+            help="anchor the activity chains outside the database this often (default KEEL_AUDIT_ANCHOR_EVERY, "
+                 "3600; 0 never)",
+        )
         parser.add_argument("--batch", action="store_true", help="run what is queued now, then exit")
         parser.add_argument("--max-tasks", type=int, help="exit after this many tasks")
 
-    def handle(self, *args, queue_name: str, interval: float, sweep_every: float, batch: bool,
-               max_tasks: int | None, **options):
+    def handle(self, *args, queue_name: str, interval: float, sweep_every: float, anchor_every: float | None,
+               batch: bool, max_tasks: int | None, **options):
         worker_options = {
             "queue_name": queue_name, "interval": interval, "batch": batch, "reload": False,
             "verbosity": options.get("verbosity", 1),
         }
         if max_tasks:
             worker_options["max_tasks"] = max_tasks
-        sweeper = None
-        if sweep_every > 0:
-            enqueue_sweep()  # at start: deliveries left behind while no worker ran
-            if not batch:
-                sweeper = _Sweeper(sweep_every)
-                sweeper.start()
+        if anchor_every is None:
+            anchor_every = settings.KEEL_AUDIT_ANCHOR_EVERY
+        schedules = []
+        for every, enqueue, what in (
+            (sweep_every, enqueue_sweep, "sweep of stuck event deliveries"),
+            (anchor_every, enqueue_anchoring, "anchoring of the activity chains"),
+        ):
+            if every > 0:
+                enqueue()  # at start: work left behind while no worker ran
+                if not batch:
+                    schedules.append(_Every(every, enqueue, what))
+                    schedules[-1].start()
         try:
             call_command("db_worker", **worker_options)
         finally:
-            if sweeper is not None:
-                sweeper.stopped.set()
+            for schedule in schedules:
+                schedule.stopped.set()
