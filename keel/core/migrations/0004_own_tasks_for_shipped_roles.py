@@ -18,5 +18,5 @@ def own_tasks(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0002_load_currencies")]
+    dependencies = [("core", "0003_activity_hash_version")]
     operations = [migrations.RunPython(own_tasks, migrations.RunPython.noop)]

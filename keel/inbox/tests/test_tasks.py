@@ -136,7 +136,7 @@ def test_shipped_roles_stored_with_task_wildcard_keep_only_their_own_tasks(compa
 
     from django.apps import apps
 
-    migration = import_module("keel.core.migrations.0003_own_tasks_for_shipped_roles")
+    migration = import_module("keel.core.migrations.0004_own_tasks_for_shipped_roles")
     roles = Role.objects.for_company(company)
     roles.filter(code="employee").update(permissions=["task.*", "company.view"])
     roles.filter(code="owner").update(permissions=["*"])
