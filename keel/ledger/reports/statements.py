@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
+
 from keel.core.db_money import MoneySum
 from keel.core.models import Company
 from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory
@@ -193,28 +195,36 @@ def _cash(chart: Chart, totals: dict) -> Decimal:
                 if account_id in chart.accounts and chart.accounts[account_id].role in CASH_ROLES), ZERO)
 
 
-def exchange_effect_on_cash(company: Company, chart: Chart, start: dt.date, end: dt.date, cost_centre=None) -> Decimal:
-    """The effect of exchange-rate changes on cash from `start` to `end` (IAS 7): what the
+def exchange_effect_on_cash(company: Company, chart: Chart, ranges: list[tuple[dt.date, dt.date]],
+                            cost_centre=None) -> list[Decimal]:
+    """The effect of exchange-rate changes on cash in each (start, end) range (IAS 7): what the
     exchange-difference lines (a foreign currency, a zero foreign amount: revaluations and
     realized differences) added to the company-currency value of the cash accounts. No money
     moved for it, so it is neither operating, investing nor financing cash.
 
-    Only cash accounts holding a foreign currency can have such lines; the balance table
-    names them, so the lines read are those of foreign cash accounts in the range (by index).
+    One query for all the ranges. Only cash accounts holding a foreign currency can have such
+    lines; the balance table names them (a subquery), so the lines read are those of foreign
+    cash accounts (by index), never the company's base bank lines.
     """
     cash = [pk for pk, account in chart.accounts.items() if account.role in CASH_ROLES]
+    if not cash or not ranges:
+        return [ZERO for _ in ranges]
     base = company.base_currency_id
-    foreign = sorted(set(Balance.objects.for_company(company).filter(account_id__in=cash).exclude(currency_id=base)
-                         .values_list("account_id", flat=True))) if cash else []
-    if not foreign:
-        return ZERO
+    foreign = (Balance.objects.for_company(company).filter(account_id__in=cash).exclude(currency_id=base)
+               .values("account_id"))
     lines = (Line.objects.for_company(company).posted()
-             .filter(account_id__in=foreign, date__gte=start, date__lte=end, amount_currency=0)
+             .filter(account_id__in=foreign, amount_currency=0, date__gte=min(start for start, _ in ranges),
+                     date__lte=max(end for _, end in ranges))
              .exclude(currency_id=base))
     if cost_centre is not None:
         lines = lines.filter(cost_centre=cost_centre)
-    totals = lines.aggregate(debit=MoneySum("debit"), credit=MoneySum("credit"))
-    return (totals["debit"] or ZERO) - (totals["credit"] or ZERO)
+    sums = {}
+    for index, (start, end) in enumerate(ranges):
+        within = Q(date__gte=start, date__lte=end)
+        sums[f"debit{index}"] = MoneySum("debit", filter=within)
+        sums[f"credit{index}"] = MoneySum("credit", filter=within)
+    totals = lines.aggregate(**sums)
+    return [(totals[f"debit{index}"] or ZERO) - (totals[f"credit{index}"] or ZERO) for index in range(len(ranges))]
 
 
 def cash_flow(company: Company, period: ReportRange) -> Report:
@@ -235,11 +245,13 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     def column(start, end):
         moved = account_totals(company, start, end, period.cost_centre, without_closing=True)
         opening = _cash(chart, account_totals(company, None, start - day, period.cost_centre))
-        return moved, opening, exchange_effect_on_cash(company, chart, start, end, period.cost_centre)
+        return moved, opening
 
-    current, opening, exchange = column(period.date_from, period.date_to)
-    compare, opening_compare, exchange_compare = (column(period.compare_from, period.compare_to) if comparing
-                                                  else (None, None, None))
+    current, opening = column(period.date_from, period.date_to)
+    compare, opening_compare = column(period.compare_from, period.compare_to) if comparing else (None, None)
+    ranges = [(period.date_from, period.date_to)] + ([(period.compare_from, period.compare_to)] if comparing else [])
+    exchange, *others = exchange_effect_on_cash(company, chart, ranges, period.cost_centre)
+    exchange_compare = others[0] if comparing else None
     report = Report("cash_flow", "Cash-flow statement", company, period,
                     amount_label=range_label(period.date_from, period.date_to),
                     compare_label=range_label(period.compare_from, period.compare_to) if comparing else "",
