@@ -21,6 +21,9 @@ Then, each part also idempotent on its own (so books loaded by an earlier versio
 - an approved budget for the current fiscal year ("Operating budget"): last year's figures of
   the main income and expense accounts, per cost centre and month, with some growth;
 - the year-end close (`close_fiscal_year`) of every fiscal year that has ended;
+- customer invoices in USD and EUR with revenue in pounds (`foreign_sales`): two paid into the
+  pound account (converted by the bank) and settled, one paid into the US dollar account and
+  left to settle, one open;
 - the bank statements (`bank_demo`), partly reconciled.
 """
 

@@ -1,7 +1,8 @@
 """Foreign-currency differences: period-end revaluation (unrealized) and settlements (realized).
 
-Open foreign-currency items are the lines of receivable, payable and bank accounts in a
-currency other than the company's, per (account, party, currency). Their *booked* base
+Open foreign-currency items are the lines of receivable and payable accounts in a currency
+other than the company's, per (account, party, currency), and foreign-currency bank accounts
+(never a base-currency one): nothing else is revalued. Their *booked* base
 value is the sum of their lines' debit - credit, including the exchange-difference lines
 this module posts on them: lines in the item's currency with a zero foreign amount (the
 posting service's way of changing only a base value), tagged source_type EXCHANGE_SOURCE.
