@@ -19,6 +19,8 @@ import datetime as dt
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
+from django.db.models import Q
+
 from keel.core.exceptions import KeelError
 from keel.ledger.choices import AccountRole
 from keel.ledger.models import Account, Line
@@ -42,15 +44,23 @@ CSV_MAPPING = {
 
 
 def _bank_account(company, actor) -> BankAccount | None:
-    existing = BankAccount.objects.for_company(company).filter(is_active=True).select_related("account").first()
+    """The company's bank account in its own currency (the demo's statements are in pounds)."""
+    base = company.base_currency_id
+    existing = (BankAccount.objects.for_company(company).filter(is_active=True, currency_id=base)
+                .select_related("account").first())
     if existing is not None:
         return existing
+    taken = BankAccount.objects.for_company(company).values("account_id")
     ledger_account = (Account.objects.for_company(company).filter(role=AccountRole.BANK, is_active=True)
+                      .filter(Q(currency__isnull=True) | Q(currency_id=base)).exclude(pk__in=taken)
                       .order_by("code").first())
     if ledger_account is None:
         return None
-    return create_bank_account(actor=actor, company=company, name="Current account", account=ledger_account,
-                               iban=DEMO_IBAN, bic=DEMO_BIC, check_permission=False)
+    try:  # books from before a bank account's currency was enforced may hold other currencies on it
+        return create_bank_account(actor=actor, company=company, name="Current account", account=ledger_account,
+                                   iban=DEMO_IBAN, bic=DEMO_BIC, check_permission=False)
+    except KeelError:
+        return None
 
 
 def _movements(bank_account: BankAccount) -> list[dict]:

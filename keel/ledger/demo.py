@@ -23,6 +23,9 @@ Then, each part also idempotent on its own (so books loaded by an earlier versio
 - the year-end close (`close_fiscal_year`) of every fiscal year that has ended;
 - the filed tax returns (`file_tax_return`) of every quarter that has ended but the latest,
   which the return page then offers to file;
+- customer invoices in USD and EUR with revenue in pounds (`foreign_sales`): two paid into the
+  pound account (converted by the bank) and settled, one paid into the US dollar account and
+  left to settle, one open;
 - the bank statements (`bank_demo`), partly reconciled.
 """
 
@@ -35,6 +38,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from keel.core.db_money import MoneySum
 from keel.core.demo import DEMO_CODE, DemoContext, register_demo_step
 from keel.core.models import Company, Party
+from keel.core.money import round_amount
 from keel.ledger.choices import AccountType, PeriodStatus
 from keel.ledger.models import Account, CostCentre, Entry, FiscalYear, Line, Period, TaxCode
 from keel.ledger.models.budgets import Budget
@@ -371,40 +375,91 @@ def close_ended_years(company: Company, actor, today: dt.date) -> list[FiscalYea
     return years
 
 
-# A customer invoiced in USD and paid at a later rate, a second invoice still open:
-# something for the foreign open items (to settle) and the month-end revaluation.
+# Customers invoiced in USD and EUR (revenue in pounds), paid into the pound account (the
+# bank converts; the realized difference is settled) or into the dollar account; one USD
+# payment is left for the user to settle and one invoice open: something for the foreign open
+# items, the settlements and the month-end revaluation.
 USD_SOURCE = "usd-export"
+USD_BANK_ACCOUNT, USD_BANK_NAME = "1420", "US dollar account"
+BANK_SPREAD = Decimal("0.995")  # what the bank keeps when it converts a foreign receipt into pounds
+
+
+def usd_bank_account(company: Company, actor):
+    """The dollar bank account on its own ledger account (which takes USD lines only)."""
+    from keel.ledger.models import AccountGroup
+    from keel.ledger.models.bank import BankAccount
+    from keel.ledger.services.bank import create_bank_account
+    from keel.ledger.services.chart import create_account
+
+    existing = BankAccount.objects.for_company(company).filter(currency_id="USD").first()
+    if existing is not None:
+        return existing
+    account = Account.objects.for_company(company).filter(code=USD_BANK_ACCOUNT).first()
+    if account is None:
+        bank_group = AccountGroup.objects.for_company(company).filter(
+            pk=Account.objects.for_company(company).filter(code=BANK).values("group_id")[:1]).first()
+        account = create_account(actor=actor, company=company, code=USD_BANK_ACCOUNT, name="Bank, US dollar account",
+                                 account_type=AccountType.ASSET, role="bank", group=bank_group, currency="USD",
+                                 check_permission=False)
+    return create_bank_account(actor=actor, company=company, name=USD_BANK_NAME, account=account, currency="USD",
+                               check_permission=False)
 
 
 def foreign_sales(company: Company, actor, today: dt.date) -> list[Entry]:
-    """Two USD invoices to a customer (40 and 12 days ago) and the payment of the
-    first (5 days ago), each at its day's rate; none when the demo made them already."""
+    """Invoices in USD and EUR at their day's rate against revenue in pounds: INV-US-1 (40 days
+    ago) paid into the dollar account 5 days ago and left to settle, INV-US-2 (12 days ago) open,
+    INV-EU-1 and INV-US-3 paid into the pound account (the bank's conversion) and settled. None
+    when the demo made them already."""
+    from keel.core.services.currencies import get_rate
+    from keel.ledger.services.settlements import settle_items
+
     if Entry.objects.for_company(company).filter(source_type=SOURCE_TYPE, source_id=USD_SOURCE).exists():
         return []
-    customers = _parties(company, "customer", 1)
+    customers = _parties(company, "customer", 2)
     if not customers:
         return []
-    customer = customers[0]
     source = {"source_type": SOURCE_TYPE, "source_id": USD_SOURCE}
+    base = company.base_currency_id
 
     def post(day: dt.date, journal: str, reference: str, lines: list[LineInput]) -> Entry:
         return post_entry(actor=actor, company=company, journal=journal, date=day, reference=reference, lines=lines,
                           check_permission=False, **source)
 
-    def invoice(days_ago: int, number: str, amount: str) -> Entry:
-        value, day = Decimal(amount), today - dt.timedelta(days=days_ago)
-        return post(day, "SAL", number, [
-            LineInput(account="1200", currency="USD", amount_currency=value, party=customer.pk, label=number,
-                      due_date=day + dt.timedelta(days=30)),
-            LineInput(account="4100", currency="USD", amount_currency=-value, label=f"Consulting, {number}")])
+    def value(currency: str, amount: Decimal, day: dt.date) -> Decimal:
+        return round_amount(amount * get_rate(company=company, currency=currency, on_date=day), base)
 
-    first = invoice(40, "INV-US-1", "4800.00")
-    second = invoice(12, "INV-US-2", "2150.00")
-    paid = post(today - dt.timedelta(days=5), "BNK", "INV-US-1", [
-        LineInput(account=BANK, currency="USD", amount_currency=Decimal("4800.00"), label="Wire from Acme Corp"),
-        LineInput(account="1200", currency="USD", amount_currency=Decimal("-4800.00"), party=customer.pk,
-                  label="INV-US-1 paid")])
-    return [first, second, paid]
+    def invoice(customer: Party, days_ago: int, number: str, currency: str, amount: str) -> Entry:
+        foreign, day = Decimal(amount), today - dt.timedelta(days=days_ago)
+        return post(day, "SAL", number, [
+            LineInput(account="1200", currency=currency, amount_currency=foreign, party=customer.pk, label=number,
+                      due_date=day + dt.timedelta(days=30)),
+            LineInput(account="4100", credit=value(currency, foreign, day), label=f"Consulting, {number}")])
+
+    def paid_in_pounds(customer: Party, sale: Entry, days_ago: int, currency: str, amount: str) -> Entry:
+        foreign, day = Decimal(amount), today - dt.timedelta(days=days_ago)
+        credited = round_amount(value(currency, foreign, day) * BANK_SPREAD, base)
+        payment = post(day, "BNK", sale.reference, [
+            LineInput(account=BANK, debit=credited, label=f"{currency} {foreign} from {customer.name}"[:200]),
+            LineInput(account="1200", currency=currency, amount_currency=-foreign, credit=credited, party=customer.pk,
+                      label=f"{sale.reference} paid")])
+        items = Line.objects.for_company(company).filter(entry__in=[sale, payment], account__code="1200")
+        settle_items(actor=actor, company=company, lines=list(items.values_list("pk", flat=True)), date=day,
+                     check_permission=False)
+        return payment
+
+    first, second = customers[0], customers[-1]
+    dollars = usd_bank_account(company, actor)
+    entries = [invoice(first, 40, "INV-US-1", "USD", "4800.00"), invoice(first, 12, "INV-US-2", "USD", "2150.00")]
+    entries.append(post(today - dt.timedelta(days=5), "BNK", "INV-US-1", [
+        LineInput(account=dollars.account_id, currency="USD", amount_currency=Decimal("4800.00"),
+                  label=f"Wire from {first.name}"[:200]),
+        LineInput(account="1200", currency="USD", amount_currency=Decimal("-4800.00"), party=first.pk,
+                  label="INV-US-1 paid")]))
+    euro_sale = invoice(second, 30, "INV-EU-1", "EUR", "3600.00")
+    dollar_sale = invoice(second, 35, "INV-US-3", "USD", "1250.00")
+    entries += [euro_sale, paid_in_pounds(second, euro_sale, 10, "EUR", "3600.00"),
+                dollar_sale, paid_in_pounds(second, dollar_sale, 15, "USD", "1250.00")]
+    return entries
 
 
 @register_demo_step

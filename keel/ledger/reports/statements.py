@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
+
+from keel.core.db_money import MoneySum
 from keel.core.models import Company
 from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory
-from keel.ledger.models import Account, AccountGroup
+from keel.ledger.models import Account, AccountGroup, Balance, Line
 from keel.ledger.reports._common import (
     ZERO,
     Chart,
@@ -192,13 +195,48 @@ def _cash(chart: Chart, totals: dict) -> Decimal:
                 if account_id in chart.accounts and chart.accounts[account_id].role in CASH_ROLES), ZERO)
 
 
+def exchange_effect_on_cash(company: Company, chart: Chart, ranges: list[tuple[dt.date, dt.date]],
+                            cost_centre=None) -> list[Decimal]:
+    """The effect of exchange-rate changes on cash in each (start, end) range (IAS 7): what the
+    exchange-difference lines (a foreign currency, a zero foreign amount: revaluations and
+    realized differences) added to the company-currency value of the cash accounts. No money
+    moved for it, so it is neither operating, investing nor financing cash.
+
+    One query for all the ranges. Only cash accounts holding a foreign currency can have such
+    lines; the balance table names them (a subquery), so the lines read are those of foreign
+    cash accounts (by index), never the company's base bank lines.
+    """
+    cash = [pk for pk, account in chart.accounts.items() if account.role in CASH_ROLES]
+    if not cash or not ranges:
+        return [ZERO for _ in ranges]
+    base = company.base_currency_id
+    foreign = (Balance.objects.for_company(company).filter(account_id__in=cash).exclude(currency_id=base)
+               .values("account_id"))
+    lines = (Line.objects.for_company(company).posted()
+             .filter(account_id__in=foreign, amount_currency=0, date__gte=min(start for start, _ in ranges),
+                     date__lte=max(end for _, end in ranges))
+             .exclude(currency_id=base))
+    if cost_centre is not None:
+        lines = lines.filter(cost_centre=cost_centre)
+    sums = {}
+    for index, (start, end) in enumerate(ranges):
+        within = Q(date__gte=start, date__lte=end)
+        sums[f"debit{index}"] = MoneySum("debit", filter=within)
+        sums[f"credit{index}"] = MoneySum("credit", filter=within)
+    totals = lines.aggregate(**sums)
+    return [(totals[f"debit{index}"] or ZERO) - (totals[f"credit{index}"] or ZERO) for index in range(len(ranges))]
+
+
 def cash_flow(company: Company, period: ReportRange) -> Report:
     """The cash-flow statement by the indirect method for a date range.
 
     Net result, adjusted for non-cash items and working-capital changes (operating), then
     investing and financing; each non-cash balance-sheet account contributes credit - debit of
-    its movements. Cash is the bank and cash accounts (by role): closing cash - opening
-    cash equals the sum of the three sections, because every entry balances.
+    its movements. Cash is the bank and cash accounts (by role). The exchange differences on
+    foreign cash (`exchange_effect_on_cash`) are in the net result but moved no money: they
+    are taken out of operating as a non-cash adjustment and shown on their own line, "Effect
+    of exchange-rate changes on cash"; closing cash - opening cash equals the three sections
+    plus that line, because every entry balances.
     """
     chart = Chart.load(company)
     comparing = period.has_comparison
@@ -211,6 +249,9 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
 
     current, opening = column(period.date_from, period.date_to)
     compare, opening_compare = column(period.compare_from, period.compare_to) if comparing else (None, None)
+    ranges = [(period.date_from, period.date_to)] + ([(period.compare_from, period.compare_to)] if comparing else [])
+    exchange, *others = exchange_effect_on_cash(company, chart, ranges, period.cost_centre)
+    exchange_compare = others[0] if comparing else None
     report = Report("cash_flow", "Cash-flow statement", company, period,
                     amount_label=range_label(period.date_from, period.date_to),
                     compare_label=range_label(period.compare_from, period.compare_to) if comparing else "",
@@ -250,6 +291,12 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     for category, heading in ((OPERATING_NON_CASH, "Adjustments for non-cash items"),
                               (WORKING_CAPITAL, "Changes in working capital")):
         rows, total, total_compare = section_rows(by_category[category], 2)
+        if category == OPERATING_NON_CASH and (exchange or exchange_compare):
+            # In the net result through the exchange gain or loss, but no cash moved: see below.
+            rows.append(ReportRow("info", "Exchange differences on cash", -exchange,
+                                  -exchange_compare if comparing else None, level=2))
+            total -= exchange
+            total_compare = add(total_compare, -exchange_compare) if comparing else None
         if rows:
             report.rows.append(ReportRow("heading", heading, level=1))
             report.rows.extend(rows)
@@ -268,19 +315,22 @@ def cash_flow(company: Company, period: ReportRange) -> Report:
     closing = opening + _cash(chart, current)
     closing_compare = opening_compare + _cash(chart, compare) if comparing else None
     report.rows.append(ReportRow("total", "Net change in cash", change, change_compare))
+    if exchange or exchange_compare:
+        report.rows.append(ReportRow("info", "Effect of exchange-rate changes on cash", exchange, exchange_compare))
     report.rows.append(ReportRow("info", "Cash at the start of the period", opening, opening_compare))
     report.rows.append(ReportRow("total", "Cash at the end of the period", closing, closing_compare))
 
-    def summary(values: dict, net_result, start_cash, end_cash, net_change) -> dict:
+    def summary(values: dict, net_result, start_cash, end_cash, net_change, exchange_effect) -> dict:
         return {"net_result": net_result, "operating": values["operating"], "investing": values[INVESTING],
-                "financing": values[FINANCING], "net_change": net_change, "opening_cash": start_cash,
-                "closing_cash": end_cash, "reconciles": end_cash - start_cash == net_change}
+                "financing": values[FINANCING], "net_change": net_change, "exchange_effect": exchange_effect,
+                "opening_cash": start_cash, "closing_cash": end_cash,
+                "reconciles": end_cash - start_cash == net_change + exchange_effect}
 
-    report.summary = summary({k: v[0] for k, v in sections.items()}, net, opening, closing, change)
+    report.summary = summary({k: v[0] for k, v in sections.items()}, net, opening, closing, change, exchange)
     if comparing:
         report.compare_summary = summary({k: v[1] for k, v in sections.items()}, net_compare, opening_compare,
-                                         closing_compare, change_compare)
+                                         closing_compare, change_compare, exchange_compare)
     return rounded(company, report)
 
 
-__all__ = ["balance_sheet", "cash_flow", "cash_flow_category", "group_cash_flow", "natural", "profit_and_loss"]
+__all__ = ["balance_sheet", "cash_flow", "cash_flow_category", "exchange_effect_on_cash", "group_cash_flow", "natural", "profit_and_loss"]

@@ -113,6 +113,14 @@ def _clean(company: Company, *, name, iban, bic, currency, account, journal, ins
     if ledger_account.currency_id and ledger_account.currency_id != code:
         raise ValidationFailed(f"Account {ledger_account.code} only takes {ledger_account.currency_id}; the bank account "
                                f"is in {code}.", code="bank_account.invalid_currency", field="currency")
+    # The bank account's balance, reconciliation and revaluation read its currency's amounts:
+    # lines in another currency on its ledger account would be in the books but not in the bank.
+    stray = (Line.objects.for_company(company).filter(account=ledger_account).exclude(currency_id=code)
+             .values_list("currency_id", flat=True).first())
+    if stray is not None:
+        raise ValidationFailed(f"Account {ledger_account.code} has {stray} lines: a {code} bank account's ledger account "
+                               f"holds {code} amounts only. Choose another account.",
+                               code="bank_account.currency_mismatch", field="currency")
     taken = BankAccount.objects.for_company(company).filter(account=ledger_account)
     if instance is not None:
         taken = taken.exclude(pk=instance.pk)

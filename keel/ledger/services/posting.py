@@ -56,6 +56,7 @@ from keel.ledger.exceptions import PostingRefused
 from keel.ledger.models import (
     LIVE_SOURCE_CONSTRAINT,
     Account,
+    BankAccount,
     CostCentre,
     Entry,
     Journal,
@@ -199,6 +200,9 @@ class _Validator:
         self.base_quantum = _QUANTA[self.base_decimals]
         self.accounts = {a.pk: a for a in Account.objects.for_company(company)}
         self.accounts_by_code = {a.code: a for a in self.accounts.values()}
+        # A bank account's ledger account takes only the bank account's currency: its balance,
+        # reconciliation and revaluation read that currency's amounts (base ones included).
+        self.bank_currencies = dict(BankAccount.objects.for_company(company).values_list("account_id", "currency_id"))
         self.journals = {j.pk: j for j in Journal.objects.for_company(company)}
         self.journals_by_code = {j.code: j for j in self.journals.values()}
         self.periods = {(p.start.year, p.start.month): p
@@ -292,7 +296,7 @@ class _Validator:
                               label="account", field_name=(position, "account"), index=index)
         if for_posting and not account.is_active and not self.allow_inactive:
             raise _refuse(f"Account {account.code} is inactive.", "account.inactive", (position, "account"), index)
-        known = (account.id, account.currency_id)
+        known = (account.id, account.currency_id or self.bank_currencies.get(account.id))
         if key is not None:
             self.account_keys[key] = known
         return known
@@ -347,7 +351,7 @@ class _Validator:
             account, debit, credit, label = raw.account, raw.debit, raw.credit, raw.label
             kind = type(account)
             known = self.account_keys.get((account, for_posting)) if kind is str or kind is int else None
-            if known is not None and not known[1] and type(label) is str and len(label) <= 200:
+            if known is not None and (not known[1] or known[1] == self.base) and type(label) is str and len(label) <= 200:
                 q = self.base_quantum
                 if ((debit is ZERO or (type(debit) is Decimal and debit.is_finite() and ZERO <= debit < MAX_AMOUNT
                                        and debit.quantize(q) == debit))
@@ -376,8 +380,9 @@ class _Validator:
         if currency not in self.currencies:
             raise _refuse(f"'{currency}' is not a known currency.", "currency.unknown", (position, "currency"), index)
         if account_currency and account_currency != currency:
-            raise _refuse(f"Account {self.accounts[account_id].code} only takes {account_currency} lines.",
-                          "account.currency_mismatch", (position, "currency"), index)
+            where = "its bank account is in" if account_id in self.bank_currencies else "it only takes"
+            raise _refuse(f"Account {self.accounts[account_id].code} takes no {currency} lines: {where} "
+                          f"{account_currency}.", "account.currency_mismatch", (position, "currency"), index)
         if currency == self.base:
             amount_currency, rate = debit - credit, ONE
             if raw.amount_currency not in (None, "") and self.amount(
@@ -476,6 +481,40 @@ class _Validator:
         return _Line(account_id, label, debit, credit, currency, amount_currency, rate, party_id, tax_code_id,
                      tax_role, raw.due_date, cost_centre_id, source_type, source_id)
 
+    def _absorb_rounding(self, raws: Sequence, lines: list[_Line], difference: Decimal) -> bool:
+        """Put the rounding difference of derived foreign lines on the largest of them.
+
+        An entry balances in the company's currency; each line keeps its own currency and
+        amount (the per-currency rule belongs to an open item, not to the entry). A foreign
+        line whose company-currency amount the validator derived (amount_currency x rate,
+        rounded) may leave the entry a few cents off although its exact values balance: two
+        10.01 and one 20.02 at 0.333 give 3.33 + 3.33 against 6.67. When the exact values
+        balance to within half a unit of the company currency's last decimal, the difference
+        goes onto the derived line with the largest company-currency amount (the first of
+        equals), whose foreign amount and rate stay as given; the entry posts balanced with
+        the lines it was given. Anything else stays unbalanced and is refused. Returns
+        whether a line changed (`lines` is changed in place).
+        """
+        exact, derived = ZERO, []
+        for position, (raw, line) in enumerate(zip(raws, lines, strict=True)):
+            if line.currency != self.base and line.amount_currency and _no_base_amount(raw):
+                exact += line.amount_currency * line.rate
+                derived.append(position)
+            else:
+                exact += line.debit - line.credit
+        if not derived or round_amount(exact, self.base):
+            return False
+        position = max(derived, key=lambda p: (lines[p].debit + lines[p].credit, -p))
+        line = lines[position]
+        if line.debit:
+            adjusted = line._replace(debit=line.debit - difference)
+        else:
+            adjusted = line._replace(credit=line.credit + difference)
+        if adjusted.debit < 0 or adjusted.credit < 0 or not (adjusted.debit or adjusted.credit):
+            return False
+        lines[position] = adjusted
+        return True
+
     def entry(self, raw: EntryInput, index=None, *, for_posting: bool = True) -> _Entry:
         journal = self.journal(raw.journal, index)
         period = self.period(raw.date, index, for_posting=for_posting)
@@ -495,6 +534,9 @@ class _Validator:
         for line in lines:
             total_debit += line.debit
             total_credit += line.credit
+        if total_debit != total_credit and self._absorb_rounding(raw.lines, lines, total_debit - total_credit):
+            total_debit = sum((line.debit for line in lines), ZERO)
+            total_credit = sum((line.credit for line in lines), ZERO)
         if for_posting:
             if len(lines) < 2:
                 raise _refuse("An entry has at least two lines.", "entry.too_few_lines", "lines", index)
@@ -504,14 +546,6 @@ class _Validator:
                     f"(difference {total_debit - total_credit} {self.base}).",
                     "entry.unbalanced", "lines", index,
                 )
-            foreign: dict[str, Decimal] = defaultdict(Decimal)
-            for line in lines:
-                if line.currency != self.base:
-                    foreign[line.currency] += line.amount_currency
-            for currency, total in sorted(foreign.items()):
-                if total:
-                    raise _refuse(f"The {currency} lines do not balance: they sum to {total} {currency}.",
-                                  "entry.unbalanced_currency", "lines", index)
         entry = _Entry(journal, raw.date, period, raw.reference or "", raw.description or "", raw.source_type or "",
                        str(raw.source_id or ""), lines, total_debit, purpose=purpose)
         if self.group_components:
@@ -520,6 +554,17 @@ class _Validator:
             if named:
                 entry.tax_groups = {group: groups[group] for group in named}
         return entry
+
+
+def _no_base_amount(raw) -> bool:
+    """Whether a (validated) line input left its company-currency amount to the validator."""
+    for name in ("debit", "credit"):
+        value = raw.get(name) if isinstance(raw, dict) else getattr(raw, name)
+        if value is None or value == "" or value is ZERO:
+            continue
+        if Decimal(repr(value) if isinstance(value, float) else str(value).strip()):
+            return False
+    return True
 
 
 def _group_components(company_id: int, group_ids: Iterable[int] | None = None) -> dict[int, frozenset[int]]:

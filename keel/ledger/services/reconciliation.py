@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from keel.core.activity import record
-from keel.core.exceptions import Conflict, NotFound, ValidationFailed
+from keel.core.exceptions import Conflict, KeelError, NotFound, ValidationFailed
 from keel.core.models import Company
-from keel.core.money import format_money
+from keel.core.money import format_money, round_amount
+from keel.core.services.currencies import get_rate
 from keel.ledger.bank.matching import LedgerItem, Proposal, Rules, StatementItem, propose
 from keel.ledger.choices import EntryStatus
 from keel.ledger.events import BANK_LINE_RECONCILED, BANK_LINE_UNRECONCILED
@@ -167,13 +168,19 @@ def reconcile_statement_line(
                 raise ValidationFailed("Book the difference to another account than the bank's.",
                                        code="reconciliation.invalid_account", field="write_off_account")
             label = (write_off_label or locked.description or locked.counterparty_name or "Bank statement")[:200]
-            foreign = bank_account.currency_id != company.base_currency_id
             amount = abs(difference)
-            bank_side = {"debit" if difference > 0 else "credit": amount} if not foreign else {}
-            other_side = {"credit" if difference > 0 else "debit": amount} if not foreign else {}
-            if foreign:
-                bank_side = {"currency": bank_account.currency_id, "amount_currency": difference}
-                other_side = {"currency": bank_account.currency_id, "amount_currency": -difference}
+            bank_side = {"debit" if difference > 0 else "credit": amount}
+            if bank_account.currency_id != company.base_currency_id:
+                # The bank line in the bank's currency at the day's rate; the fee or interest
+                # in the company's currency (its value that day): no foreign line on an expense.
+                try:
+                    rate = get_rate(company=company, currency=bank_account.currency_id, on_date=locked.date)
+                except KeelError as exc:
+                    raise ValidationFailed(exc.message, code="rate.not_found", field="write_off_account")
+                amount = round_amount(amount * rate, company.base_currency_id)
+                bank_side = {**{side: amount for side in bank_side}, "currency": bank_account.currency_id,
+                             "amount_currency": difference}
+            other_side = {"credit" if difference > 0 else "debit": amount}
             entry = post_entry(
                 actor=actor, company=company, journal=bank_account.journal, date=locked.date,
                 lines=[LineInput(account=bank_account.account_id, label=label, **bank_side),

@@ -1,7 +1,8 @@
 """Foreign-currency differences: period-end revaluation (unrealized) and settlements (realized).
 
-Open foreign-currency items are the lines of receivable, payable and bank accounts in a
-currency other than the company's, per (account, party, currency). Their *booked* base
+Open foreign-currency items are the lines of receivable and payable accounts in a currency
+other than the company's, per (account, party, currency), and foreign-currency bank accounts
+(never a base-currency one): nothing else is revalued. Their *booked* base
 value is the sum of their lines' debit - credit, including the exchange-difference lines
 this module posts on them: lines in the item's currency with a zero foreign amount (the
 posting service's way of changing only a base value), tagged source_type EXCHANGE_SOURCE.
@@ -31,7 +32,7 @@ from keel.core.money import currency_decimals, quantum, round_amount
 from keel.core.services.currencies import get_rate
 from keel.ledger.choices import AccountRole, JournalKind, RevaluationStatus
 from keel.ledger.events import EXCHANGE_DIFFERENCE_POSTED, REVALUATION_POSTED, REVALUATION_UNDONE
-from keel.ledger.models import Account, Entry, Journal, Line, Period, Revaluation
+from keel.ledger.models import Account, BankAccount, Entry, Journal, Line, Period, Revaluation
 from keel.ledger.services._common import require
 from keel.ledger.services.posting import LineInput, post_entry, reverse_entry
 
@@ -104,8 +105,10 @@ def _period_ending(company: Company, period_end: Any) -> Period:
 
 
 def open_foreign_items(company: Company, on_date: dt.date) -> list[dict]:
-    """Per (account, party, currency) of receivable, payable and bank accounts: the foreign
-    amount and booked base value of posted lines up to `on_date` (non-zero foreign amounts)."""
+    """Per (account, party, currency) of receivable and payable accounts, and of foreign-currency
+    bank accounts (a bank-role ledger account without a bank account counts as one in the
+    currencies of its lines): the foreign amount and booked base value of posted lines up to
+    `on_date` (non-zero foreign amounts). Nothing else is revalued."""
     base = company.base_currency_id
     lines = (Line.objects.for_company(company)
              .filter(date__lte=on_date, account__role__in=REVALUED_ROLES)
@@ -116,8 +119,14 @@ def open_foreign_items(company: Company, on_date: dt.date) -> list[dict]:
                .order_by())
     # Exchange-difference lines are in the item's currency with a zero foreign amount, so
     # the booked value here already includes earlier revaluations and settlements.
+    # A bank account holds its own currency only: a base-currency bank account is never
+    # revalued, a foreign one only in its currency (lines of another currency on its ledger
+    # account, which posting now refuses, are not money in that bank).
+    bank_currencies = dict(BankAccount.objects.for_company(company).values_list("account_id", "currency_id"))
     items: dict[tuple, dict] = {}
     for row in foreign:
+        if bank_currencies.get(row["account_id"], row["currency_id"]) != row["currency_id"]:
+            continue
         key = (row["account_id"], row["party_id"], row["currency_id"])
         items[key] = {"amount_currency": row["amount"] or ZERO,
                       "booked": (row["debit"] or ZERO) - (row["credit"] or ZERO)}

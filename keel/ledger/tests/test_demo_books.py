@@ -93,7 +93,8 @@ def test_the_past_fiscal_year_is_closed_and_the_bank_statements_stay_partly_reco
     assert (older.file_format, older.date_from, latest.file_format, latest.date_from) == (
         "camt053", dt.date(2026, 10, 1), "csv", dt.date(2026, 11, 4))  # a CSV starts with its first line
     assert (older.lines.count(), older.lines.filter(is_reconciled=True).count()) == (17, 17)
-    assert (latest.lines.count(), latest.lines.filter(is_reconciled=True).count()) == (16, 8)
+    # Sixteen movements, and the EUR and USD receipts the bank converted into pounds.
+    assert (latest.lines.count(), latest.lines.filter(is_reconciled=True).count()) == (18, 8)
     # The VAT paid on 7 November is on the latest statement, as the bank sent it.
     assert list(latest.lines.filter(date=dt.date(2026, 11, 7)).values_list("amount", flat=True)) == [D("-18617.00")]
 
@@ -154,8 +155,8 @@ def test_the_current_year_has_an_approved_budget_per_cost_centre_and_the_reports
     report = budget_versus_actual(budget, budget_range(budget, dt.date(2026, 4, 1), dt.date(2026, 11, 30)))
     assert {key: report.summary[key] for key in ("actual_income", "budget_income", "actual_expenses",
                                                  "budget_expenses")} == {
-        "actual_income": D("306776.86"), "budget_income": D("297520.00"),
-        "actual_expenses": D("222585.70"), "budget_expenses": D("229640.00")}
+        "actual_income": D("310839.07"), "budget_income": D("297520.00"),
+        "actual_expenses": D("222600.27"), "budget_expenses": D("229640.00")}
     sales = budget_versus_actual(budget, budget_range(budget, None, None, "SALES"))
     assert [(row.code, row.compare) for row in sales.rows if row.kind == "account"] == [
         ("4000", D("63250.00")), ("6600", D("16330.00"))]
@@ -164,13 +165,13 @@ def test_the_current_year_has_an_approved_budget_per_cost_centre_and_the_reports
     page = client.get("/ledger/reports/profit-and-loss/?date_from=2026-04-01&date_to=2026-11-30")
     assert page.status_code == 200
     totals = [(row.label, row.amount) for row in page.context["report"].rows if row.kind in ("subtotal", "total")]
-    assert totals[:3] == [("Total income (group)", D("306775.49")), ("Total financial and other results", D("1.37")),
-                          ("Total income", D("306776.86"))]
+    assert totals[:3] == [("Total income (group)", D("310837.70")), ("Total financial and other results", D("1.37")),
+                          ("Total income", D("310839.07"))]
     assert len({label for label, _ in totals}) == len(totals)
     page = client.get("/ledger/reports/balance-sheet/?date_to=2026-11-30")
     report = page.context["report"]
     totals = [(row.label, row.amount) for row in report.rows if row.kind in ("subtotal", "total", "info")]
-    assert ("Total equity (group)", D("145489.93")) in totals and ("Total equity", D("229681.09")) in totals
+    assert ("Total equity (group)", D("145489.93")) in totals and ("Total equity", D("233728.73")) in totals
     assert len({label for label, _ in totals}) == len(totals) and report.summary["is_balanced"]
     assert "Results of earlier years not yet closed" not in page.content.decode()  # FY2025 is closed
     page = client.get(f"/ledger/budgets/{budget.pk}/versus-actual/?date_from=2026-04-01&date_to=2026-11-30")
@@ -210,3 +211,47 @@ def test_the_demo_has_a_usd_invoice_paid_at_another_rate_to_settle_and_one_still
     settlement = settle_items(actor=None, company=company, lines=[invoice.pk, payment.pk], check_permission=False)
     assert settlement.difference == -booked and settlement.difference != 0
     assert [line.entry.reference for line in list_open_items(company)] == ["INV-US-2"]
+
+
+def test_foreign_invoices_are_paid_into_the_pound_and_dollar_accounts_and_every_bank_agrees_with_the_books(
+        client_for):
+    from keel.ledger.models import Balance
+    from keel.ledger.models.bank import BankAccount
+    from keel.ledger.services.bank import ledger_balance
+    from keel.ledger.services.settlements import list_settlements
+
+    company = _demo()
+    # Revenue in pounds; the receivable in the invoice's currency.
+    for reference, currency, amount in (("INV-US-1", "USD", "4800.00"), ("INV-US-2", "USD", "2150.00"),
+                                        ("INV-EU-1", "EUR", "3600.00"), ("INV-US-3", "USD", "1250.00")):
+        invoice = Entry.objects.get(company=company, journal__code="SAL", reference=reference)
+        receivable, revenue = invoice.lines.order_by("position")
+        assert (receivable.currency_id, receivable.amount_currency) == (currency, D(amount))
+        assert (revenue.account.code, revenue.currency_id, revenue.credit) == ("4100", "GBP", receivable.debit)
+    # INV-EU-1 and INV-US-3 were converted by the bank into pounds and settled (realized difference).
+    for reference in ("INV-EU-1", "INV-US-3"):
+        receipt = Entry.objects.get(company=company, journal__code="BNK", reference=reference)
+        bank, receivable = receipt.lines.order_by("position")
+        assert (bank.account.code, bank.currency_id, bank.debit) == ("1400", "GBP", receivable.credit)
+    settled = {settlement.currency_id for settlement in list_settlements(company)}
+    assert settled == {"EUR", "USD"}
+    # INV-US-1 was paid into the dollar account.
+    dollars = BankAccount.objects.get(company=company, currency_id="USD")
+    assert (dollars.account.code, ledger_balance(dollars, TODAY)) == ("1420", D("4800.00"))
+
+    owner = get_user_model().objects.get(username="owner@demo.keel")
+    page = client_for(owner).get("/ledger/bank/accounts/").content.decode()
+    report = {row.code: row.closing for row in trial_balance(company, dt.date(2025, 4, 1), TODAY).rows}
+    for bank_account in BankAccount.objects.filter(company=company):
+        # Every line on a bank account's ledger account is in its currency: the page and the books
+        # read the same money, in its currency and (trial balance) in pounds.
+        currencies = set(Balance.objects.filter(company=company, account=bank_account.account)
+                         .values_list("currency_id", flat=True))
+        assert currencies == {bank_account.currency_id}
+        balance = ledger_balance(bank_account, TODAY)
+        assert f"{balance:,.2f} {bank_account.currency_id}" in page
+        if bank_account.currency_id == "GBP":
+            assert report[bank_account.account.code] == balance
+        else:
+            receipt = Line.objects.get(company=company, account=bank_account.account)
+            assert report[bank_account.account.code] == receipt.debit and receipt.amount_currency == balance

@@ -203,13 +203,6 @@ def test_a_missing_rate_is_refused_with_a_clear_code(books):
     assert "USD" in error.message
 
 
-def test_foreign_lines_that_do_not_balance_in_their_currency_are_refused(books):
-    refused(books, "entry.unbalanced_currency", "lines", lines=[
-        LineInput(account="1200", currency="USD", amount_currency="10", debit="9", rate="0.9"),
-        LineInput(account="4000", currency="USD", amount_currency="-11", credit="9", rate="0.9"),
-    ])
-
-
 def test_an_unknown_journal_is_refused(books):
     refused(books, "journal.not_found", "journal", journal="NOPE")
 

@@ -96,14 +96,25 @@ odd_amounts = st.one_of(
 
 @settings(max_examples=300, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(account=st.sampled_from([*ACCOUNTS, "9999", 10**9]), debit=odd_amounts, credit=odd_amounts,
+@given(account=st.sampled_from([*ACCOUNTS, "1410", "1420", "9999", 10**9]), debit=odd_amounts, credit=odd_amounts,
        label=st.sampled_from(["", "x" * 200, "x" * 201]), warm=st.booleans())
 def test_the_validators_fast_path_decides_as_the_full_checks_do(books, account, debit, credit, label, warm):
     """A plain company-currency line is checked by a shortcut; a dict takes the full checks.
-    Both must accept the same lines (with the same result) and refuse the same ones."""
+    Both must accept the same lines (with the same result) and refuse the same ones, also on
+    the ledger accounts of a bank account in the company's currency (1410) and in another (1420)."""
     from keel.core.exceptions import KeelError
+    from keel.ledger.models import Account, Journal
+    from keel.ledger.models.bank import BankAccount
     from keel.ledger.services.posting import _Validator
 
+    if not BankAccount.objects.for_company(books).exists():  # each example starts where the last ended
+        journal = Journal.objects.for_company(books).get(code="BNK")
+        dollars = Account.objects.create(company=books, code="1420", name="USD bank", account_type="asset",
+                                         role="bank")
+        for code, currency, ledger_account in (("EUR", "EUR", Account.objects.for_company(books).get(code="1410")),
+                                               ("USD", "USD", dollars)):
+            BankAccount.objects.create(company=books, name=code, currency_id=currency, account=ledger_account,
+                                       journal=journal)
     validator = _Validator(books)
     if warm:  # the shortcut only knows accounts met before
         validator.line(LineInput(account=account if account in ACCOUNTS else "1200", debit=Decimal(1)), 0,
