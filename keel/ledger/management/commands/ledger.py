@@ -192,7 +192,8 @@ class Command(BaseCommand):
         header = ["code", "name", "type", "opening", "debit", "credit", "closing"]
         rows = [[r.code, r.name, r.account_type, _money(r.opening), _money(r.debit), _money(r.credit),
                  _money(r.closing)] for r in report.rows]
-        totals = ["", "Total", "", "", _money(report.total_debit), _money(report.total_credit), ""]
+        totals = ["", "Total", "", _money(report.total_opening), _money(report.total_debit),
+                  _money(report.total_credit), _money(report.total_closing)]
         fmt = options["format"]
         if fmt == "json":
             from keel.ledger.schemas import trial_balance_out
