@@ -15,7 +15,7 @@ from keel.ledger.bank.csv import MAPPING_FIELDS
 from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.models import Account, Journal
 from keel.ledger.models.bank import BankAccount
-from keel.web.forms import DateInput
+from keel.web.forms import AmountField, DateInput
 
 # The CSV mapping's fields as form fields: (key, label, help).
 MAPPING_LABELS = {
@@ -58,8 +58,8 @@ class StatementImportForm(forms.Form):
     bank_account = forms.TypedChoiceField(coerce=int, label="Bank account")
     file_format = forms.ChoiceField(label="Format", choices=list(FORMATS.items()))
     file = forms.FileField(help_text="The statement as the bank sent it (at most 5 MB).")
-    opening_balance = forms.DecimalField(
-        required=False, max_digits=18, decimal_places=4, label="Opening balance (CSV only)",
+    opening_balance = AmountField(
+        required=False, label="Opening balance (CSV only)",
         help_text="A CSV file has no balances: blank continues the previous statement's closing balance.")
     accept_balance_gap = forms.BooleanField(
         required=False, label="Accept an opening balance that does not continue the previous statement")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -18,6 +18,7 @@ from keel.api.context import CompanyRef, company_for, track
 from keel.api.pagination import Page, PageQuery, paginate
 from keel.api.schemas import ApiDate, FilterSchema, InputSchema, RecordId
 from keel.core.exceptions import NotFound, ValidationFailed
+from keel.core.money import parse_amount
 from keel.ledger.models.bank import BankAccount, BankStatement
 from keel.ledger.schemas import _money
 from keel.ledger.services import bank as bank_services
@@ -270,15 +271,10 @@ def update_bank_account(request: HttpRequest, company_ref: CompanyRef, bank_acco
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
+    """An optional amount of the upload form, by the core parser (money.* codes, naming the field)."""
     if value in (None, ""):
         return None
-    try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise ValidationFailed(f"'{value}' is not an amount.", code="statement.invalid", field=field)
-    return amount
+    return parse_amount(value, field=field, label=field.replace("_", " "))
 
 
 def _mapping(value: str) -> dict | None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -38,7 +38,7 @@ from django.db import IntegrityError, transaction
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company, Currency
-from keel.core.money import currency_decimals, quantum
+from keel.core.money import check_amount, currency_decimals, parse_amount, quantum
 from keel.ledger.choices import TAX_ACCOUNT_ROLE, TaxKind, TaxRole, TaxRounding
 from keel.ledger.events import TAX_CODE_CHANGED
 from keel.ledger.models import Account, Line, TaxCode, TaxCodeComponent
@@ -48,7 +48,6 @@ from keel.ledger.services.posting import LineInput
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 MAX_RATE = Decimal(1000)
-MAX_AMOUNT = Decimal(10) ** 15
 MAX_LINES = 10000
 MAX_COMPONENTS = 10
 
@@ -76,18 +75,19 @@ def _invalid(message: str, field_name: str, code: str = "tax_code.invalid") -> V
 
 
 def _parse_rate(value: Any) -> Decimal:
+    """A tax rate in percent (0 to 999, at most 6 decimals), read by the core number parser."""
     if isinstance(value, bool) or value is None or value == "":
         raise _invalid("Give the rate in percent, e.g. 20.", "rate")
-    if isinstance(value, float):
-        value = repr(value)
     try:
-        rate = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise _invalid(f"'{value}' is not a number.", "rate")
-    if not rate.is_finite() or rate < 0 or rate >= MAX_RATE:
+        rate = parse_amount(value, decimals=6, field="rate", label="rate")
+    except ValidationFailed as error:
+        if error.code == "money.too_many_decimals":
+            raise _invalid("A rate has at most 6 decimals.", "rate")
+        if error.code == "money.too_large":
+            raise _invalid("A rate is a percentage from 0 to 999.", "rate")
+        raise _invalid(error.message, "rate")
+    if rate < 0 or rate >= MAX_RATE:
         raise _invalid("A rate is a percentage from 0 to 999.", "rate")
-    if rate != rate.quantize(Decimal("0.000001")):
-        raise _invalid("A rate has at most 6 decimals.", "rate")
     return rate
 
 
@@ -396,23 +396,12 @@ class TaxComputation:
         return bool(self.base_currency) and self.currency != self.base_currency
 
 
-def _number(value: Any, field_name: str, *, decimals: int | None, label: str) -> Decimal:
+def _number(value: Any, field_name: str, *, decimals: int, label: str) -> Decimal:
+    """An amount, quantity, unit price or rate of a document line, by the core parser: within
+    MAX_AMOUNT (what SQLite stores exactly) and `decimals`."""
     if isinstance(value, bool):
         raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
-    if not number.is_finite():
-        raise ValidationFailed(f"'{value}' is not a finite number.", code="money.not_a_number", field=field_name)
-    if abs(number) >= MAX_AMOUNT:
-        raise ValidationFailed(f"The {label} '{value}' is too large.", code="money.too_large", field=field_name)
-    if decimals is not None and number != number.quantize(quantum(decimals)):
-        raise ValidationFailed(f"At most {decimals} decimals are allowed in the {label}; got '{value}'.",
-                               code="money.too_many_decimals", field=field_name)
-    return number
+    return parse_amount(value, decimals=decimals, field=field_name, label=label)
 
 
 def _resolve_codes(
@@ -487,7 +476,8 @@ def compute_taxes(
         elif line.quantity not in (None, "") and line.unit_price not in (None, ""):
             quantity = _number(line.quantity, f"{prefix}.quantity", decimals=6, label="quantity")
             unit_price = _number(line.unit_price, f"{prefix}.unit_price", decimals=6, label="unit price")
-            amount = _round(quantity * unit_price, decimals)
+            amount = check_amount(_round(quantity * unit_price, decimals), field=f"{prefix}.amount",
+                                  label="amount (quantity x unit price)", decimals=decimals)
         else:
             raise ValidationFailed("Give the line's amount, or its quantity and unit price.", code="tax.amount_missing",
                                    field=f"{prefix}.amount")

@@ -170,7 +170,7 @@ def test_a_credit_note_is_negative_and_posts_the_other_way(books):
     ({"amount": "ten", "tax_codes": ["S20"]}, "money.not_a_number", "lines[0].amount"),
     ({"amount": "10.001", "tax_codes": ["S20"]}, "money.too_many_decimals", "lines[0].amount"),
     ({"amount": "NaN", "tax_codes": ["S20"]}, "money.not_a_number", "lines[0].amount"),
-    ({"amount": "1e20", "tax_codes": ["S20"]}, "money.too_large", "lines[0].amount"),
+    ({"amount": "100000000000", "tax_codes": ["S20"]}, "money.too_large", "lines[0].amount"),
     ({"tax_codes": ["S20"]}, "tax.amount_missing", "lines[0].amount"),
     ({"amount": "10", "tax_codes": ["S20", "S20"]}, "tax.duplicate_code", "lines[0].tax_codes"),
 ])
