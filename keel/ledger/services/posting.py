@@ -48,6 +48,8 @@ from keel.core.services.currencies import get_rate
 from keel.core.transitions import apply_transition
 from keel.ledger import guard
 from keel.ledger.choices import TAX_ACCOUNT_ROLE, EntryStatus, PeriodStatus, TaxRole
+from keel.ledger.digest import ONE as DIGEST_ONE
+from keel.ledger.digest import entry_digest
 from keel.ledger.events import (
     ENTRIES_BULK_POSTED,
     ENTRY_DRAFT_DELETED,
@@ -71,7 +73,7 @@ from keel.ledger.services._common import require
 from keel.ledger.transitions import ENTRY_TRANSITIONS
 
 ZERO = Decimal(0)
-ONE = Decimal(1)
+ONE = DIGEST_ONE  # the digest knows this object: its lines need no rate conversion
 RATE_QUANTUM = Decimal(1).scaleb(-10)
 MAX_RATE = Decimal(10) ** 10  # Decimal(20, 10)
 _QUANTA = {decimals: quantum(decimals) for decimals in range(11)}
@@ -161,6 +163,7 @@ class _Entry:
     # filled by the writer
     id: int | None = None
     number: str = ""
+    digest: str = ""
 
 
 @dataclass
@@ -555,6 +558,7 @@ def _group_components(company_id: int, group_ids: Iterable[int] | None = None) -
 _ENTRY_COLUMNS = (
     "id", "company_id", "journal_id", "date", "period_id", "number", "reference", "description", "status",
     "reversal_of_id", "source_type", "source_id", "created_by_id", "created_at", "posted_at", "posted_by_id",
+    "digest", "line_count",
 )
 _LINE_COLUMNS = (
     "company_id", "entry_id", "position", "account_id", "label", "debit", "credit", "currency_id",
@@ -661,6 +665,11 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
         new = [e for e in entries if e.draft_id is None]
         for entry, entry_id in zip(new, _allocate_entry_ids(len(new)) if new else [], strict=True):
             entry.id = entry_id
+        # The digest `keel ledger verify` checks: of the content as numbered and validated.
+        for entry in entries:
+            entry.digest = entry_digest(
+                (entry.journal.id, entry.date, entry.number, entry.reference, entry.description, entry.source_type,
+                 entry.source_id, entry.reversal_of_id), entry.lines)
         # Decimals and dates go as they are: psycopg sends them typed, and on SQLite the
         # adapters Django registers turn them into text (the datetime is adapted here once).
         when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
@@ -675,12 +684,13 @@ def _write_posted(*, company: Company, actor, entries: list[_Entry], record_each
                 entry_rows.append((
                     entry.id, company_id, entry.journal.id, entry.date.isoformat() if sqlite else entry.date,
                     entry.period.id, entry.number, entry.reference, entry.description, posted, entry.reversal_of_id,
-                    entry.source_type, entry.source_id, actor_id, when, when, actor_id,
+                    entry.source_type, entry.source_id, actor_id, when, when, actor_id, entry.digest, len(entry.lines),
                 ))
         for entry in drafts:  # a draft keeps its id; its lines are rewritten as validated
             Entry.objects.filter(pk=entry.id, status=EntryStatus.DRAFT).update(
                 journal=entry.journal, date=entry.date, period=entry.period, number=entry.number,
                 reference=entry.reference, description=entry.description, posted_at=now, posted_by_id=actor_id,
+                digest=entry.digest, line_count=len(entry.lines),
             )
             Line.objects.filter(entry_id=entry.id).delete()
 

@@ -125,14 +125,21 @@ class Command(BaseCommand):
         for company in companies:
             report = verify_balances(company)
             if report.ok:
-                self.stdout.write(f"{company.code}: {report.keys_checked} balances agree with the lines.")
+                self.stdout.write(f"{company.code}: {report.keys_checked} balances agree with the lines; "
+                                  f"{report.entries_checked} posted entries are as they were posted.")
                 continue
             failed += 1
-            self.stdout.write(f"{company.code}: {len(report.differences)} balance(s) differ from the lines:")
-            for difference in report.differences:
-                self.stdout.write(f"  {difference}")
+            if report.differences:
+                self.stdout.write(f"{company.code}: {len(report.differences)} balance(s) differ from the lines:")
+                for difference in report.differences:
+                    self.stdout.write(f"  {difference}")
+            if report.changed_entries:
+                self.stdout.write(f"{company.code}: {len(report.changed_entries)} posted entr"
+                                  f"{'y' if len(report.changed_entries) == 1 else 'ies'} changed since posting:")
+                for changed in report.changed_entries:
+                    self.stdout.write(f"  {changed}")
         if failed:
-            raise CommandError(f"Balances differ in {failed} company(ies).", returncode=1)
+            raise CommandError(f"Balances or posted entries differ in {failed} company(ies).", returncode=1)
 
     def import_entries(self, options) -> None:
         from rich.progress import (
