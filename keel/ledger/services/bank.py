@@ -25,7 +25,7 @@ from keel.core.activity import record
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company, Currency
-from keel.core.money import format_amount
+from keel.core.money import MAX_AMOUNT, MAX_AMOUNT_TEXT, format_amount
 from keel.ledger.bank import FORMATS, ParsedLine, StatementError, parse_statement
 from keel.ledger.bank.csv import clean_mapping
 from keel.ledger.choices import AccountRole, JournalKind
@@ -36,7 +36,6 @@ from keel.ledger.services._common import require
 
 ZERO = Decimal(0)
 MAX_FILE_SIZE = 5 * 1024 * 1024
-AMOUNT_LIMIT = Decimal(10) ** 16
 # What banks write where a transaction has no id of its own.
 NO_TRANSACTION_ID = {"NONREF", "NOTPROVIDED", "NONE"}
 
@@ -265,8 +264,11 @@ def _malformed(message: str) -> ValidationFailed:
 
 
 def _check_amount(value: Decimal, decimals: int, what: str) -> Decimal:
-    if not value.is_finite() or abs(value) >= AMOUNT_LIMIT:
+    if not value.is_finite():
         raise _malformed(f"{what}: '{value}' is not a usable amount.")
+    if abs(value) > MAX_AMOUNT:  # what SQLite stores exactly: never stored rounded
+        raise ValidationFailed(f"{what}: {value} is too large; Keel stores amounts up to {MAX_AMOUNT_TEXT} exactly.",
+                               code="money.too_large", field="file")
     if value != value.quantize(Decimal(1).scaleb(-decimals)):
         raise _malformed(f"{what}: '{value}' has more than {decimals} decimals.")
     return value

@@ -22,6 +22,7 @@ from keel.ledger.models import Account, Entry, Journal, Line
 from keel.ledger.models.bank import BankStatement
 from keel.ledger.models.budgets import BudgetLine
 from keel.ledger.services import LineInput, post_entry
+from keel.ledger.services.bank import import_statement
 from keel.ledger.services.budgets import BudgetRowInput, create_budget, set_budget_rows
 from keel.ledger.services.revaluation import post_realized_difference
 from keel.ledger.services.taxes import compute_taxes
@@ -178,6 +179,21 @@ def test_the_statement_import_page_refuses_a_too_large_opening_balance(books, ac
     assert response.status_code in (200, 400)
     assert [error.code for error in response.context["form"].errors.as_data()["opening_balance"]] == [
         "money.too_large"]
+    assert not BankStatement.objects.exists()
+
+
+def test_the_statement_import_refuses_a_too_large_balance_or_transaction(books):
+    bank = bank_account(books)
+
+    def imported(data: bytes, opening):
+        return lambda: import_statement(actor=None, bank_account=bank, file_format="csv", data=data,
+                                        file_name="march.csv", mapping=CSV_MAPPING, opening_balance=opening,
+                                        check_permission=False)
+
+    too_large(imported(sample("csv"), D(TOO_LARGE)), "file")
+    huge = sample("csv").replace(b";;250,00;", b";;100000000000,00;")
+    assert huge != sample("csv")
+    too_large(imported(huge, D("1000.00")), "file")
     assert not BankStatement.objects.exists()
 
 
