@@ -48,8 +48,9 @@ def _line_text(line) -> str:
     # engines as at posting.
     (account_id, label, debit, credit, currency, amount_currency, rate, party_id, tax_code_id, tax_role, due_date,
      cost_centre_id, source_type, source_id) = line
-    return (f"{account_id}\x1f{label}\x1f{float(debit)!r}\x1f{float(credit)!r}\x1f{currency}\x1f"
-            f"{float(amount_currency)!r}\x1f{_rate_text(rate)}\x1f{party_id}\x1f{tax_code_id}\x1f{tax_role}\x1f"
+    # "+ 0.0" makes a negative zero (a reversed zero amount: 0 x -1) the zero the database keeps.
+    return (f"{account_id}\x1f{label}\x1f{(float(debit) + 0.0)!r}\x1f{(float(credit) + 0.0)!r}\x1f{currency}\x1f"
+            f"{(float(amount_currency) + 0.0)!r}\x1f{_rate_text(rate)}\x1f{party_id}\x1f{tax_code_id}\x1f{tax_role}\x1f"
             f"{due_date}\x1f{cost_centre_id}\x1f{source_type}\x1f{source_id}")
 
 

@@ -269,3 +269,15 @@ def test_the_migration_records_the_digest_of_entries_posted_before_it(books):
             cursor.execute("UPDATE ledger_entry SET digest = NULL, line_count = NULL")
             migration.record_digests(apps, editor)
     assert {e.pk: Entry.objects.filter(pk=e.pk).values_list("digest", "line_count").get() for e in entries} == recorded
+
+
+def test_the_reversal_of_an_exchange_difference_keeps_a_digest_verify_agrees_with(books, owner):
+    """Reversing a zero foreign amount gives 0 x -1, a negative zero the database stores as 0:
+    the digest reads both alike."""
+    set_rate(actor=owner, company=books, currency="USD", on_date=dt.date(2026, 3, 1), rate="0.9")
+    entry = post_entry(actor=None, company=books, journal="GEN", date=DAY, check_permission=False, lines=[
+        LineInput(account="1200", currency="USD", amount_currency=D("0"), debit=D("5.00")),
+        LineInput(account="4000", credit=D("5.00"))])
+    reversal = reverse_entry(actor=None, entry=entry, date=DAY, check_permission=False)
+    assert reversal.digest == recomputed(reversal)
+    assert verify_balances(books).ok
