@@ -7,7 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from keel.web.forms import DateInput
+from keel.web.forms import AmountField, DateInput
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -37,4 +37,4 @@ class DateRangeForm(forms.Form):
 
 class TargetForm(forms.Form):
     kpi_code = forms.CharField(max_length=100, widget=forms.HiddenInput)
-    target = forms.DecimalField(max_digits=20, decimal_places=4, label="Target")
+    target = AmountField(label="Target")

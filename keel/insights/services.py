@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.db import transaction
 
 from keel.core.access import require_permission
 from keel.core.activity import record
 from keel.core.events import declare
 from keel.core.exceptions import ValidationFailed
+from keel.core.money import parse_amount
 from keel.insights.models import KpiTarget
 from keel.insights.registry import get_kpi
 
@@ -20,12 +19,8 @@ def set_target(*, actor, company, kpi_code: str, target) -> KpiTarget:
     require_permission(actor, company, "kpi.manage")
     if get_kpi(kpi_code) is None:
         raise ValidationFailed(f"No KPI '{kpi_code}'.", code="kpi.unknown", field="kpi_code")
-    try:
-        value = Decimal(str(target))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{target}' is not a number.", code="kpi.invalid_target", field="target")
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 16:
-        raise ValidationFailed("The target is not a usable number.", code="kpi.invalid_target", field="target")
+    # The core parser: a target larger than what Keel stores exactly is money.too_large.
+    value = parse_amount(target, field="target", label="target")
     with transaction.atomic():
         obj, _ = KpiTarget.objects.update_or_create(company=company, kpi_code=kpi_code, defaults={"target": value})
         record(company=company, actor=actor, verb=TARGET_SET.name, subject=obj, data={"kpi": kpi_code, "target": value})

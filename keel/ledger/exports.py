@@ -123,9 +123,10 @@ def trial_balance_table(report: TrialBalanceReport) -> Table:
         if report.has_comparison:
             cells += [row.compare_opening, row.compare_debit, row.compare_credit, row.compare_closing, row.variance]
         table.rows.append(("account", cells))
-    totals = ["", "Total", "", None, report.total_debit, report.total_credit, None]
+    totals = ["", "Total", "", report.total_opening, report.total_debit, report.total_credit, report.total_closing]
     if report.has_comparison:
-        totals += [None, report.compare_total_debit, report.compare_total_credit, None, None]
+        totals += [report.compare_total_opening, report.compare_total_debit, report.compare_total_credit,
+                   report.compare_total_closing, None]
     table.rows.append(("total", totals))
     return table
 

@@ -12,7 +12,7 @@ from django.urls import reverse_lazy
 from keel.core.models import Currency
 from keel.ledger.choices import AccountRole, AccountType, CashFlowCategory, EntryStatus, JournalKind
 from keel.ledger.models import Account, AccountGroup, CostCentre, Journal, TaxCode
-from keel.web.forms import DateInput
+from keel.web.forms import AmountField, DateInput
 from keel.web.search_select import PartySearchField, RecordLookup, SearchSelectField, party_lookup
 
 CSV_MAX_BYTES = 20 * 1024 * 1024
@@ -155,10 +155,10 @@ class LineForm(forms.Form):
     # row listing them all made the page heavy.
     account = AccountSearchField(required=False)
     label = forms.CharField(max_length=200, required=False)
-    debit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
-    credit = forms.DecimalField(max_digits=20, decimal_places=4, min_value=0, required=False)
+    debit = AmountField(min_value=0, required=False)
+    credit = AmountField(min_value=0, required=False)
     currency = forms.CharField(max_length=3, required=False, help_text="Empty: the company's currency.")
-    amount_currency = forms.DecimalField(max_digits=20, decimal_places=4, required=False, label="Amount in currency")
+    amount_currency = AmountField(required=False, label="Amount in currency")
     party = PartySearchField(required=False)  # searched as one types: a company may have 50,000 parties
     tax_code = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None, label="Tax")
     cost_centre = forms.TypedChoiceField(choices=(), coerce=int, required=False, empty_value=None)

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from django import forms
 
-from keel.core.exceptions import ValidationFailed
 from keel.core.models import Currency
-from keel.core.money import parse_amount
 from keel.ledger.bank import FORMATS
 from keel.ledger.bank.csv import MAPPING_FIELDS
 from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.models import Account, Journal
 from keel.ledger.models.bank import BankAccount
-from keel.web.forms import DateInput
+from keel.web.forms import AmountField, DateInput
 
 # The CSV mapping's fields as form fields: (key, label, help).
 MAPPING_LABELS = {
@@ -61,8 +59,8 @@ class StatementImportForm(forms.Form):
     file_format = forms.ChoiceField(label="Format", choices=list(FORMATS.items()))
     file = forms.FileField(help_text="The statement as the bank sent it (at most 5 MB). A file of several accounts "
                                      "sends each statement to the bank account with its IBAN.")
-    opening_balance = forms.CharField(
-        required=False, max_length=40, label="Opening balance (CSV only)",
+    opening_balance = AmountField(
+        required=False, label="Opening balance (CSV only)",
         help_text="A CSV file has no balances: blank continues the previous statement's closing balance.")
     accept_balance_gap = forms.BooleanField(
         required=False, label="Accept an opening balance that does not continue the previous statement")
@@ -82,15 +80,6 @@ class StatementImportForm(forms.Form):
             label, help_text = MAPPING_LABELS[key]
             self.fields[f"csv_{key}"] = forms.CharField(required=False, max_length=100, label=label,
                                                         help_text=help_text, strip=key != "delimiter")
-
-    def clean_opening_balance(self):
-        value = self.cleaned_data["opening_balance"].strip()
-        if not value:
-            return None
-        try:
-            return parse_amount(value, field="opening_balance", label="opening balance")
-        except ValidationFailed as exc:
-            raise forms.ValidationError(exc.message, code=exc.code)
 
     def mapping_fields(self):
         return [self[f"csv_{key}"] for key in MAPPING_FIELDS]

@@ -363,7 +363,8 @@ class FiscalYearReopenedOut(Schema):
 
 
 class TrialBalanceRowOut(Schema):
-    account_id: int
+    # null on the row of earlier years' results not yet closed, which is no account's.
+    account_id: int | None
     code: str
     name: str
     account_type: str
@@ -389,10 +390,16 @@ class TrialBalanceOut(Schema):
     rows: list[TrialBalanceRowOut]
     total_debit: str
     total_credit: str
+    total_opening: str = Field(description="Sum of the opening column, earlier years' results included: zero "
+                                           "when the books balance.")
+    total_closing: str
     is_balanced: bool | None = Field(
-        description="Debits equal credits; null with a cost centre (a slice of entries need not balance).")
+        description="Debits equal credits and the opening column adds up to zero; null with a cost centre "
+                    "(a slice of entries need not balance).")
     compare_total_debit: str | None = None
     compare_total_credit: str | None = None
+    compare_total_opening: str | None = None
+    compare_total_closing: str | None = None
     compare_is_balanced: bool | None = None
 
 
@@ -421,6 +428,9 @@ def trial_balance_out(report) -> dict:
                   "compare_closing": _money(r.compare_closing), "variance": _money(r.variance)}
                  for r in report.rows],
         "total_debit": _money(report.total_debit), "total_credit": _money(report.total_credit),
+        "total_opening": _money(report.total_opening), "total_closing": _money(report.total_closing),
         "is_balanced": report.is_balanced, "compare_total_debit": _money(report.compare_total_debit),
         "compare_total_credit": _money(report.compare_total_credit), "compare_is_balanced": report.compare_is_balanced,
+        "compare_total_opening": _money(report.compare_total_opening),
+        "compare_total_closing": _money(report.compare_total_closing),
     }

@@ -18,7 +18,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
-from keel.ledger.choices import BALANCE_SHEET_TYPES
+from keel.ledger.choices import BALANCE_SHEET_TYPES, AccountType, PeriodStatus
 from keel.ledger.models import (
     Account,
     Balance,
@@ -174,6 +174,36 @@ def movements(company: Company, start: dt.date | None, end: dt.date, *,
     return totals
 
 
+PROFIT_AND_LOSS_TYPES = frozenset({AccountType.INCOME, AccountType.EXPENSE})
+
+
+def closed_years_result(company: Company, before: dt.date, cost_centre: CostCentre | None) -> Decimal:
+    """Debit minus credit of the income and expense lines of `cost_centre` in the fiscal years
+    closed (or locked) that end before `before`: what their year-end closing entries moved
+    into retained earnings for that slice.
+
+    Without a cost centre this is never needed: the closing entry itself brings those
+    accounts back to zero. Its lines carry no cost centre, so a cost-centre statement that
+    adds up earlier years' income and expenses must leave the closed years out itself,
+    or it would show their results as "not yet closed" forever. One grouped query per
+    closed year (a company has a handful).
+    """
+    if cost_centre is None:
+        return ZERO
+    result = ZERO
+    closed = (FiscalYear.objects.for_company(company).filter(end__lt=before)
+              .exclude(status=PeriodStatus.OPEN).values_list("start", "end"))
+    for start, end in closed:
+        totals = movements(company, start, end, cost_centre=cost_centre)
+        if not totals:
+            continue
+        kinds = dict(Account.objects.for_company(company).filter(pk__in=list(totals))
+                     .values_list("pk", "account_type"))
+        result += sum((debit - credit for pk, (debit, credit) in totals.items()
+                       if kinds.get(pk) in PROFIT_AND_LOSS_TYPES), ZERO)
+    return result
+
+
 @dataclass
 class TrialBalanceRow:
     account_id: int
@@ -198,6 +228,19 @@ class TrialBalance:
     rows: list[TrialBalanceRow] = field(default_factory=list)
     # Only this centre's lines count (None: every line).
     cost_centre: CostCentre | None = None
+    # The income and expense of fiscal years before date_from's that were not closed
+    # (debit minus credit: a profit is negative). Income and expense accounts open at
+    # the start of the fiscal year, so without it the opening column would not add up.
+    earlier_result: Decimal = ZERO
+
+    @property
+    def total_opening(self) -> Decimal:
+        """Opening balances plus the earlier years' result: zero when the books balance."""
+        return sum((r.opening for r in self.rows), ZERO) + self.earlier_result
+
+    @property
+    def total_closing(self) -> Decimal:
+        return sum((r.closing for r in self.rows), ZERO) + self.earlier_result
 
     @property
     def total_debit(self) -> Decimal:
@@ -216,7 +259,7 @@ class TrialBalance:
         and one that happens to proves nothing: calling it "balanced" would mislead."""
         if self.cost_centre is not None:
             return None
-        return self.total_debit == self.total_credit
+        return self.total_debit == self.total_credit and not self.total_opening
 
 
 def trial_balance(company: Company, date_from: dt.date, date_to: dt.date, *,
@@ -224,7 +267,9 @@ def trial_balance(company: Company, date_from: dt.date, date_to: dt.date, *,
     """Opening balance, debits, credits and closing balance per account for a date range.
 
     Balance-sheet accounts open with everything before `date_from`; income and expense
-    accounts with what happened since the start of `date_from`'s fiscal year. Without a
+    accounts with what happened since the start of `date_from`'s fiscal year, and the
+    income and expenses of earlier years not yet closed are `earlier_result` (as the
+    balance sheet shows them), so the opening and closing columns add up to zero. Without a
     cost centre this reads running balances only, never journal lines; with one, it sums
     that centre's lines (see `movements`).
     """
@@ -238,14 +283,22 @@ def trial_balance(company: Company, date_from: dt.date, date_to: dt.date, *,
     report = TrialBalance(company_id=company.pk, date_from=date_from, date_to=date_to, currency=company.base_currency_id,
                           cost_centre=cost_centre)
     wanted = set(moved) | set(opening_all) | set(opening_year)
+    earlier = ZERO
     for account in Account.objects.for_company(company).filter(pk__in=wanted).order_by("code"):
         source = opening_all if account.account_type in BALANCE_SHEET_TYPES else opening_year
+        if account.account_type in PROFIT_AND_LOSS_TYPES:
+            debit_all, credit_all = opening_all.get(account.pk, (ZERO, ZERO))
+            debit_year, credit_year = opening_year.get(account.pk, (ZERO, ZERO))
+            earlier += (debit_all - credit_all) - (debit_year - credit_year)
         debit_before, credit_before = source.get(account.pk, (ZERO, ZERO))
         debit, credit = moved.get(account.pk, (ZERO, ZERO))
         opening = debit_before - credit_before
         if opening or debit or credit:
             report.rows.append(TrialBalanceRow(account.pk, account.code, account.name, account.account_type,
                                                opening, debit, credit))
+    if earlier and cost_centre is not None:
+        earlier -= closed_years_result(company, year_start, cost_centre)
+    report.earlier_result = earlier
     return report
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 
 from keel.core import submissions
-from keel.core.exceptions import KeelError
+from keel.core.exceptions import KeelError, ValidationFailed
+from keel.core.money import parse_amount
 
 
 @dataclass
@@ -69,3 +71,37 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class AmountInput(forms.TextInput):
+    """An amount typed as text: a number input would refuse thousands separators and drop
+    what it cannot read without a word, where the parser says what is wrong."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+
+class AmountField(forms.Field):
+    """An amount a person types, read by the one parser (`keel.core.money.parse_amount`):
+    "1234.56" or "1,234.56", within MAX_AMOUNT (what SQLite stores exactly) and `decimals`.
+    A refusal carries the parser's code (money.too_large, money.not_a_number,
+    money.too_many_decimals, money.ambiguous) and message, as the services and the API give.
+    Empty is None."""
+
+    widget = AmountInput
+
+    def __init__(self, *, decimals: int = 4, min_value: Decimal | int | None = None, **kwargs):
+        self.decimals, self.min_value = decimals, min_value
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        label = str(self.label).lower() if self.label else "amount"
+        try:
+            amount = parse_amount(value, decimals=self.decimals, label=label)
+        except ValidationFailed as error:
+            raise forms.ValidationError(error.message, code=error.code)
+        if self.min_value is not None and amount < self.min_value:
+            raise forms.ValidationError(f"The {label} is never below {self.min_value}.", code="min_value")
+        return amount

@@ -59,7 +59,7 @@ def test_a_target_is_set_and_shown_as_met_or_not(company, owner, client_for):
 
 
 @pytest.mark.parametrize(("data", "message"), [({"kpi_code": "nope.kpi", "target": "1"}, b"No KPI"),
-                                               ({"kpi_code": "core.activity_volume", "target": "lots"}, b"Enter a number")])
+                                               ({"kpi_code": "core.activity_volume", "target": "lots"}, b"is not a number")])
 def test_bad_targets_are_refused(company, owner, client_for, data, message):
     response = client_for(owner).post("/insights/targets/", data)
     assert response.status_code == 400 and message in response.content

@@ -286,6 +286,7 @@ def update_bank_account(request: HttpRequest, company_ref: CompanyRef, bank_acco
 
 
 def _decimal(value: str | None, field: str) -> Decimal | None:
+    """An optional amount of the upload form, by the core parser (money.* codes, naming the field)."""
     if value is None or not value.strip():
         return None
     return parse_amount(value, field=field, label=field.replace("_", " "))

@@ -264,6 +264,13 @@ class Entry(CompanyOwned):
     posted_at = models.DateTimeField(null=True, blank=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", db_index=False, db_constraint=False)
+    # Recorded by the posting service as it posts (keel.ledger.digest): the digest of the
+    # entry's content and lines, and how many lines it has. `keel ledger verify` recomputes
+    # the digest; on PostgreSQL the insert guard takes lines of a posted entry only up to
+    # its line count. Null on drafts (nullable also so that adding them never rebuilt the
+    # table on SQLite, which would drop its guard triggers).
+    digest = models.CharField(max_length=32, null=True, blank=True, editable=False)  # noqa: DJ001
+    line_count = models.IntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["date", "id"]

@@ -29,6 +29,7 @@ from keel.ledger.reports._common import (
     range_label,
     rounded,
 )
+from keel.ledger.selectors import closed_years_result
 
 PROFIT_AND_LOSS_TYPES = {AccountType.INCOME, AccountType.EXPENSE}
 CASH_ROLES = {AccountRole.BANK, AccountRole.CASH}
@@ -85,12 +86,17 @@ def profit_and_loss(company: Company, period: ReportRange) -> Report:
 
 
 def _balance_sheet_column(company: Company, chart: Chart, as_of: dt.date, cost_centre) -> tuple[dict, Decimal, Decimal]:
-    """(totals of every account up to `as_of`, the current fiscal year's result, earlier years' unclosed result)."""
+    """(totals of every account up to `as_of`, the current fiscal year's result, earlier years' unclosed result).
+
+    The closing entry of a closed year carries no cost centre, so for a cost centre the
+    closed years' income and expenses are taken out here (they are not "not yet closed")."""
     year_start = company.fiscal_year_bounds(company.fiscal_year_of(as_of))[0]
     everything = account_totals(company, None, as_of, cost_centre)
     this_year = account_totals(company, year_start, as_of, cost_centre)
     year_result = _result(chart, this_year)
     earlier_result = _result(chart, everything) - year_result
+    if earlier_result and cost_centre is not None:
+        earlier_result += closed_years_result(company, year_start, cost_centre)  # debit - credit: a profit is < 0
     return everything, year_result, earlier_result
 
 
@@ -175,19 +181,21 @@ def cash_flow_category(chart: Chart, account: Account) -> str | None:
     """Where an account's movement goes in the indirect cash-flow statement (a CashFlowCategory value).
 
     None for cash (roles bank and cash) and for income/expense accounts (they are in the net
-    result). Otherwise the account's own classification when it has one; else the retained
-    earnings account is operating (the year-end closing moves the result into it, which the
-    net result already counts); else the nearest classified group up its chain of parent
-    groups; and operating when none is classified. Names are never read: a chart in any
-    language classifies the same.
+    result). Otherwise the account's own classification when it has one; else the nearest
+    classified group up its chain of parent groups; and operating when none is classified.
+    Names are never read: a chart in any language classifies the same.
+
+    The retained earnings account (by role) is never working capital: the statement leaves
+    the year-end closing out, so what remains on it is what the owners take out or put in
+    (dividends, allocations): financing, unless the account or its group says investing
+    or non-cash.
     """
     if account.role in CASH_ROLES or account.account_type in PROFIT_AND_LOSS_TYPES:
         return None
-    if account.cash_flow:
-        return account.cash_flow
-    if account.role == AccountRole.RETAINED_EARNINGS:
-        return WORKING_CAPITAL
-    return group_cash_flow(chart.groups, account.group_id)
+    category = account.cash_flow or group_cash_flow(chart.groups, account.group_id)
+    if account.role == AccountRole.RETAINED_EARNINGS and category == WORKING_CAPITAL:
+        return FINANCING
+    return category
 
 
 def _cash(chart: Chart, totals: dict) -> Decimal:

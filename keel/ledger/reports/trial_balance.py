@@ -5,6 +5,11 @@ whole company or one cost centre.
 The figures come from `keel.ledger.selectors.trial_balance` once per range, which reads the
 running balances (per period, and per day for the months a range cuts) and never journal
 lines; only a cost-centre filter reads lines (by index), as every statement's does.
+
+When fiscal years before the range's were not closed, their income and expenses (which the
+income and expense accounts no longer open with) are one more row without an account,
+"Results of earlier years not yet closed", as on the balance sheet: so the opening and
+closing columns add up to zero.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from keel.core.models import Company
 from keel.ledger import selectors
 from keel.ledger.reports._common import ZERO, ReportRange, money_quantum, range_label
 
+EARLIER_RESULTS_LABEL = "Results of earlier years not yet closed"
+
 
 @dataclass
 class TrialBalanceLine(selectors.TrialBalanceRow):
     """One account: the selector's four figures in the range and, with a comparison, the same in
-    the comparison range."""
+    the comparison range. The row of earlier years' results has no account (account_id None)."""
 
     compare_opening: Decimal | None = None
     compare_debit: Decimal | None = None
@@ -50,6 +57,11 @@ class TrialBalanceReport:
     total_credit: Decimal = ZERO
     compare_total_debit: Decimal | None = None
     compare_total_credit: Decimal | None = None
+    # Opening and closing columns, the earlier years' row included: zero when the books balance.
+    total_opening: Decimal = ZERO
+    total_closing: Decimal = ZERO
+    compare_total_opening: Decimal | None = None
+    compare_total_closing: Decimal | None = None
     # None when filtered by a cost centre (see selectors.TrialBalance.is_balanced).
     is_balanced: bool | None = None
     compare_is_balanced: bool | None = None
@@ -102,9 +114,23 @@ def trial_balance_report(company: Company, period: ReportRange) -> TrialBalanceR
             if line.compare_opening is None:
                 line.compare_opening = line.compare_debit = line.compare_credit = ZERO.quantize(step)
     report.rows = sorted(lines.values(), key=lambda line: line.code)
+    earlier_compare = compare.earlier_result if compare is not None else ZERO
+    if current.earlier_result or earlier_compare:
+        # Earlier years' result neither moves in the range nor belongs to an account: it
+        # opens and closes with the same figure, after the accounts.
+        earlier = TrialBalanceLine(None, "", EARLIER_RESULTS_LABEL, "equity",  # type: ignore[arg-type]
+                                   current.earlier_result.quantize(step), ZERO.quantize(step), ZERO.quantize(step))
+        if compare is not None:
+            earlier.compare_opening = earlier_compare.quantize(step)
+            earlier.compare_debit = earlier.compare_credit = ZERO.quantize(step)
+        report.rows.append(earlier)
+    report.total_opening = sum((line.opening for line in report.rows), ZERO).quantize(step)
+    report.total_closing = sum((line.closing for line in report.rows), ZERO).quantize(step)
     report.total_debit = sum((line.debit for line in report.rows), ZERO).quantize(step)
     report.total_credit = sum((line.credit for line in report.rows), ZERO).quantize(step)
     if compare is not None:
         report.compare_total_debit = sum((line.compare_debit for line in report.rows), ZERO).quantize(step)
         report.compare_total_credit = sum((line.compare_credit for line in report.rows), ZERO).quantize(step)
+        report.compare_total_opening = sum((line.compare_opening for line in report.rows), ZERO).quantize(step)
+        report.compare_total_closing = sum((line.compare_closing for line in report.rows), ZERO).quantize(step)
     return report

@@ -21,6 +21,7 @@ from django.db.models import Count
 
 from keel.core.db_money import MoneySum, decimal_add_sql
 from keel.core.models import Company
+from keel.ledger.digest import EntryDigestDifference, verify_entry_digests
 from keel.ledger.models import Balance, DayBalance, Line
 
 BalanceKey = tuple[int, int, str]  # account_id, period_id, currency
@@ -132,14 +133,18 @@ class VerifyReport:
     company_id: int
     keys_checked: int = 0
     differences: list[BalanceDifference | DayBalanceDifference] = field(default_factory=list)
+    # Posted entries whose content no longer gives the digest recorded at posting.
+    entries_checked: int = 0
+    changed_entries: list[EntryDigestDifference] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.differences
+        return not self.differences and not self.changed_entries
 
 
-def verify_balances(company: Company | int) -> VerifyReport:
-    """Recompute every balance of a company from its posted lines; report each difference."""
+def verify_balances(company: Company | int, *, entries: bool = True) -> VerifyReport:
+    """Recompute every balance of a company from its posted lines, and (with `entries`) every
+    posted entry's digest from its rows; report each difference."""
     company_id = company if isinstance(company, int) else company.pk
     recomputed = {
         (r["account_id"], r["period_id"], r["currency_id"]): (
@@ -163,6 +168,8 @@ def verify_balances(company: Company | int) -> VerifyReport:
         if have != want:
             report.differences.append(BalanceDifference(*key, stored=have, recomputed=want))
     _verify_days(company_id, report)
+    if entries:
+        report.entries_checked, report.changed_entries = verify_entry_digests(company_id)
     return report
 
 

@@ -278,9 +278,9 @@ def _malformed(message: str) -> ValidationFailed:
 def _check_amount(value: Decimal, decimals: int, what: str) -> Decimal:
     if not value.is_finite():
         raise _malformed(f"{what}: '{value}' is not a usable amount.")
-    if abs(value) > MAX_AMOUNT:
-        raise _malformed(f"{what}: {format_amount(value, decimals)} is too large: Keel stores amounts up to "
-                         f"{MAX_AMOUNT_TEXT} exactly.")
+    if abs(value) > MAX_AMOUNT:  # what SQLite stores exactly: never stored rounded
+        raise ValidationFailed(f"{what}: {format_amount(value, decimals)} is too large: Keel stores amounts up to "
+                               f"{MAX_AMOUNT_TEXT} exactly.", code="money.too_large", field="file")
     if value != value.quantize(Decimal(1).scaleb(-decimals)):
         raise _malformed(f"{what}: '{value}' has more than {decimals} decimals.")
     return value

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,7 +21,7 @@ from django.utils import timezone
 from keel.core.activity import record
 from keel.core.exceptions import Conflict, ValidationFailed
 from keel.core.models import Company
-from keel.core.money import currency_decimals, quantum
+from keel.core.money import currency_decimals, parse_amount, quantum
 from keel.core.transitions import apply_transition
 from keel.ledger.events import BUDGET_APPROVED, BUDGET_CHANGED, BUDGET_IMPORTED, BUDGET_REOPENED
 from keel.ledger.models import Account, CostCentre, FiscalYear, Period
@@ -29,7 +29,6 @@ from keel.ledger.models.budgets import Budget, BudgetLine, BudgetStatus
 from keel.ledger.services._common import require
 
 BUDGET_TRANSITIONS = frozenset({(BudgetStatus.DRAFT, BudgetStatus.APPROVED), (BudgetStatus.APPROVED, BudgetStatus.DRAFT)})
-MAX_AMOUNT = Decimal(10) ** 15
 MAX_IMPORT_ROWS = 5000
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 
@@ -47,16 +46,10 @@ def spread_annual(amount: Decimal, *, months: int = 12, decimals: int = 2) -> li
 
 
 def _amount(value, field: str, decimals: int) -> Decimal:
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "") or "0")
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{str(value)[:30]}' is not an amount.", code="budget.invalid_amount", field=field)
-    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
-        raise ValidationFailed("The amount is too large.", code="budget.invalid_amount", field=field)
-    if amount != amount.quantize(quantum(decimals)):
-        raise ValidationFailed(f"An amount has at most {decimals} decimals.", code="budget.invalid_amount",
-                               field=field)
-    return amount.quantize(quantum(decimals))
+    """A budget amount by the core parser (blank is zero): within MAX_AMOUNT and `decimals`."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return quantum(decimals) * 0
+    return parse_amount(value, decimals=decimals, field=field).quantize(quantum(decimals))
 
 
 def _name(name: str) -> str:

@@ -26,7 +26,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -37,14 +37,23 @@ from keel.core.activity import Entry as ActivityEntry
 from keel.core.activity import record, record_many
 from keel.core.bulk import bulk_work
 from keel.core.db_bulk import background_inserts, insert_rows
-from keel.core.exceptions import KeelError
+from keel.core.exceptions import KeelError, ValidationFailed
 from keel.core.models import Company, Currency, Party
-from keel.core.money import currency_decimals, quantum, round_amount
+from keel.core.money import (
+    MAX_AMOUNT,
+    check_amount,
+    currency_decimals,
+    parse_amount,
+    quantum,
+    round_amount,
+)
 from keel.core.numbering import next_numbers
 from keel.core.services.currencies import get_rate
 from keel.core.transitions import apply_transition
 from keel.ledger import guard
 from keel.ledger.choices import TAX_ACCOUNT_ROLE, EntryStatus, PeriodStatus, TaxRole
+from keel.ledger.digest import ONE as DIGEST_ONE
+from keel.ledger.digest import entry_digest
 from keel.ledger.events import (
     ENTRIES_BULK_POSTED,
     ENTRY_DRAFT_DELETED,
@@ -71,8 +80,7 @@ from keel.ledger.sources import entry_source
 from keel.ledger.transitions import ENTRY_TRANSITIONS
 
 ZERO = Decimal(0)
-ONE = Decimal(1)
-MAX_AMOUNT = Decimal(10) ** 16  # Decimal(20, 4): sixteen digits before the point
+ONE = DIGEST_ONE  # the digest knows this object: its lines need no rate conversion
 RATE_QUANTUM = Decimal(1).scaleb(-10)
 MAX_RATE = Decimal(10) ** 10  # Decimal(20, 10)
 _QUANTA = {decimals: quantum(decimals) for decimals in range(11)}
@@ -168,6 +176,7 @@ class _Entry:
     # filled by the writer
     id: int | None = None
     number: str = ""
+    digest: str = ""
 
 
 @dataclass
@@ -178,6 +187,19 @@ class BulkPostResult:
     lines: int = 0
     ids: list[int] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
+
+
+def _field_text(field_name: str | tuple[int, str] | None) -> str:
+    if isinstance(field_name, tuple):
+        return f"lines[{field_name[0]}].{field_name[1]}"
+    return field_name or "amount"
+
+
+def _field_label(field_name: str | tuple[int, str] | None) -> str:
+    """How a message names the field: "debit of line 3" (people count lines from 1)."""
+    if isinstance(field_name, tuple):
+        return f"{field_name[1].replace('_', ' ')} of line {field_name[0] + 1}"
+    return (field_name or "amount").replace("_", " ")
 
 
 def _refuse(message: str, code: str, field_name: str | tuple[int, str] | None, index: int | None) -> PostingRefused:
@@ -313,7 +335,11 @@ class _Validator:
 
     # -- amounts ----------------------------------------------------------------------
 
-    def amount(self, value, decimals: int, field_name: str, index, *, signed: bool = False) -> Decimal:
+    def amount(self, value, decimals: int, field_name: str, index, *, signed: bool = False,
+               limit: Decimal = MAX_AMOUNT) -> Decimal:
+        """A debit, credit, foreign amount or rate: text goes through the core parser
+        (`keel.core.money.parse_amount`), and every value is bounded by MAX_AMOUNT (what
+        SQLite stores exactly; `limit` is lower for rates) and the decimals allowed."""
         if value is ZERO:
             return ZERO
         if type(value) is Decimal:  # first: comparing a Decimal with "" is slow
@@ -323,23 +349,32 @@ class _Validator:
         elif type(value) is int:
             amount = Decimal(value)
         else:
-            if isinstance(value, float):
-                value = repr(value)
             try:
-                amount = Decimal(str(value).strip())
-            except (InvalidOperation, ValueError):
-                raise _refuse(f"'{value}' is not a number.", "money.not_a_number", field_name, index)
+                amount = parse_amount(value, decimals=decimals, field=_field_text(field_name),
+                                      label=_field_label(field_name))
+            except ValidationFailed as error:
+                raise _refuse(error.message, error.code, field_name, index)
         if not amount.is_finite():
             raise _refuse(f"'{value}' is not a finite number.", "money.not_a_number", field_name, index)
         if not signed and amount < 0:
             raise _refuse(f"Debit and credit are never negative; got '{value}'.", "line.negative_amount", field_name, index)
-        if not -MAX_AMOUNT < amount < MAX_AMOUNT:
+        if not -limit <= amount <= limit:
+            if limit is MAX_AMOUNT:
+                self.refuse_amount(amount, decimals, field_name, index)
             raise _refuse(f"'{value}' is too large.", "money.too_large", field_name, index)
-        # quantize() is cheaper than as_tuple() on this hot path; below MAX_AMOUNT it cannot overflow.
+        # quantize() is cheaper than as_tuple() on this hot path; within MAX_AMOUNT it cannot overflow.
         if amount.quantize(_QUANTA[decimals]) != amount:
             raise _refuse(f"At most {decimals} decimals are allowed here; got '{value}'.", "money.too_many_decimals",
                           field_name, index)
         return amount
+
+    @staticmethod
+    def refuse_amount(amount: Decimal, decimals: int, field_name, index) -> None:
+        """Raise check_amount's refusal of `amount` (if any) as a PostingRefused naming the line's field."""
+        try:
+            check_amount(amount, field=_field_text(field_name), label=_field_label(field_name), decimals=decimals)
+        except ValidationFailed as error:
+            raise _refuse(error.message, error.code, field_name, index)
 
     # -- lines and entries ------------------------------------------------------------
 
@@ -353,10 +388,10 @@ class _Validator:
             known = self.account_keys.get((account, for_posting)) if kind is str or kind is int else None
             if known is not None and (not known[1] or known[1] == self.base) and type(label) is str and len(label) <= 200:
                 q = self.base_quantum
-                if ((debit is ZERO or (type(debit) is Decimal and debit.is_finite() and ZERO <= debit < MAX_AMOUNT
+                if ((debit is ZERO or (type(debit) is Decimal and debit.is_finite() and ZERO <= debit <= MAX_AMOUNT
                                        and debit.quantize(q) == debit))
                         and (credit is ZERO or (type(credit) is Decimal and credit.is_finite()
-                                                and ZERO <= credit < MAX_AMOUNT and credit.quantize(q) == credit))
+                                                and ZERO <= credit <= MAX_AMOUNT and credit.quantize(q) == credit))
                         and (not debit or not credit) and (debit or credit)):
                     return _Line(known[0], label, debit, credit, self.base, debit - credit, ONE, None, None, "", None,
                                  None, "", "")
@@ -414,11 +449,13 @@ class _Validator:
             elif raw.rate in (None, ""):
                 rate = self.rate(currency, day, (position, "rate"), index)
             else:
-                rate = self.amount(raw.rate, 10, (position, "rate"), index)
+                rate = self.amount(raw.rate, 10, (position, "rate"), index, limit=MAX_RATE - RATE_QUANTUM)
                 if rate <= 0:
                     raise _refuse("A rate is a positive number.", "rate.invalid", (position, "rate"), index)
             if not debit and not credit:
                 base_amount = round_amount(abs(amount_currency) * rate, self.base)
+                if base_amount > MAX_AMOUNT:  # the converted amount, stored exactly or not at all
+                    self.refuse_amount(base_amount, base_decimals, (position, "amount_currency"), index)
                 debit, credit = (base_amount, ZERO) if amount_currency > 0 else (ZERO, base_amount)
             elif not exchange_difference and (amount_currency > 0) != (debit > 0):
                 raise _refuse("amount_currency is positive on the debit side and negative on the credit side.",
@@ -583,7 +620,7 @@ def _group_components(company_id: int, group_ids: Iterable[int] | None = None) -
 _ENTRY_COLUMNS = (
     "id", "company_id", "journal_id", "date", "period_id", "number", "reference", "description", "status",
     "reversal_of_id", "source_type", "source_id", "created_by_id", "created_at", "posted_at", "posted_by_id",
-    "purpose",
+    "purpose", "digest", "line_count",
 )
 _LINE_COLUMNS = (
     "company_id", "entry_id", "position", "account_id", "label", "debit", "credit", "currency_id",
@@ -761,6 +798,11 @@ def _write_batch(*, company: Company, actor, entries: list[_Entry], record_each:
         new = [e for e in entries if e.draft_id is None]
         for entry, entry_id in zip(new, _allocate_entry_ids(len(new)) if new else [], strict=True):
             entry.id = entry_id
+        # The digest `keel ledger verify` checks: of the content as numbered and validated.
+        for entry in entries:
+            entry.digest = entry_digest(
+                (entry.journal.id, entry.date, entry.number, entry.reference, entry.description, entry.source_type,
+                 entry.source_id, entry.reversal_of_id), entry.lines)
         # Decimals and dates go as they are: psycopg sends them typed, and on SQLite the
         # adapters Django registers turn them into text (the datetime is adapted here once).
         when = connection.ops.adapt_datetimefield_value(now) if sqlite else now
@@ -775,12 +817,14 @@ def _write_batch(*, company: Company, actor, entries: list[_Entry], record_each:
                 entry_rows.append((
                     entry.id, company_id, entry.journal.id, entry.date.isoformat() if sqlite else entry.date,
                     entry.period.id, entry.number, entry.reference, entry.description, posted, entry.reversal_of_id,
-                    entry.source_type, entry.source_id, actor_id, when, when, actor_id, entry.purpose,
+                    entry.source_type, entry.source_id, actor_id, when, when, actor_id, entry.purpose, entry.digest,
+                    len(entry.lines),
                 ))
         for entry in drafts:  # a draft keeps its id; its lines are rewritten as validated
             Entry.objects.filter(pk=entry.id, status=EntryStatus.DRAFT).update(
                 journal=entry.journal, date=entry.date, period=entry.period, number=entry.number,
                 reference=entry.reference, description=entry.description, posted_at=now, posted_by_id=actor_id,
+                digest=entry.digest, line_count=len(entry.lines),
             )
             Line.objects.filter(entry_id=entry.id).delete()
 

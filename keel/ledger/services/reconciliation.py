@@ -21,7 +21,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from keel.core.activity import record
 from keel.core.exceptions import Conflict, KeelError, NotFound, ValidationFailed
 from keel.core.models import Company
-from keel.core.money import format_money, round_amount
+from keel.core.money import format_money, parse_amount, round_amount
 from keel.core.services.currencies import get_rate
 from keel.ledger.bank.matching import LedgerItem, Proposal, Rules, StatementItem, propose
 from keel.ledger.choices import EntryStatus
@@ -273,13 +273,11 @@ def statement_summary(statement: BankStatement) -> StatementSummary:
 
 
 def _amount_searched(search: str) -> list[Decimal]:
-    """A search that reads as an amount ('995', '-12.50', '1,234.50') also finds it, either sign."""
-    text = search.replace(",", "").replace(" ", "")
+    """A search that reads as an amount ('995', '-12.50', '1,234.50', '$12.50') also finds it,
+    either sign; read by the core parser, so what a bank file shows is found as it is."""
     try:
-        amount = Decimal(text)
-    except ArithmeticError:
-        return []
-    if not amount.is_finite() or abs(amount) >= 10**16 or amount.as_tuple().exponent < -4:
+        amount = parse_amount(search, lenient=True)
+    except ValidationFailed:
         return []
     return [amount, -amount] if amount else []
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,7 +28,7 @@ from keel.core.activity import record
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import KeelError, NotFound, ValidationFailed
 from keel.core.models import Company, Party
-from keel.core.money import currency_decimals, quantum, round_amount
+from keel.core.money import currency_decimals, parse_amount, round_amount
 from keel.core.services.currencies import get_rate
 from keel.ledger.choices import AccountRole, JournalKind, RevaluationStatus
 from keel.ledger.events import EXCHANGE_DIFFERENCE_POSTED, REVALUATION_POSTED, REVALUATION_UNDONE
@@ -282,20 +282,10 @@ def undo_revaluation(*, actor, revaluation: Revaluation, check_permission: bool 
 
 
 def _decimal(value: Any, field_name: str, *, decimals: int, label: str) -> Decimal:
+    """An amount or rate of a settlement, by the core parser (within MAX_AMOUNT and `decimals`)."""
     if isinstance(value, bool) or value is None or value == "":
         raise ValidationFailed(f"Give the {label}.", code="money.not_a_number", field=field_name)
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{value}' is not a number.", code="money.not_a_number", field=field_name)
-    if not number.is_finite() or abs(number) >= Decimal(10) ** 15:
-        raise ValidationFailed(f"'{value}' is not a usable {label}.", code="money.not_a_number", field=field_name)
-    if number != number.quantize(quantum(decimals)):
-        raise ValidationFailed(f"At most {decimals} decimals are allowed in the {label}; got '{value}'.",
-                               code="money.too_many_decimals", field=field_name)
-    return number
+    return parse_amount(value, decimals=decimals, field=field_name, label=label)
 
 
 @dataclass

@@ -291,7 +291,7 @@ def test_the_trial_balance_page_links_figures_to_the_general_ledger_and_download
     rows = response.content.decode("utf-8-sig").splitlines()
     assert rows[0] == "Trial balance"
     assert rows[2] == "code,name,type,opening,debit,credit,closing"
-    assert rows[-1] == ",Total,,,100.00,100.00,"
+    assert rows[-1] == ",Total,,0.00,100.00,100.00,0.00"
     report = trial_balance(books, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     assert len(rows) == len(report.rows) + 4
     assert b"ends before it starts" in web.get("/ledger/trial-balance/?date_from=2026-04-01&date_to=2026-03-01").content

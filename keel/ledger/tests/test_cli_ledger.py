@@ -165,7 +165,7 @@ def test_trial_balance_formats(books):
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["code", "name", "type", "opening", "debit", "credit", "closing"]
     assert ["1200", "Trade receivables", "asset", "0.00", "100.00", "0.00", "100.00"] in rows
-    assert rows[-1] == ["", "Total", "", "", "100.00", "100.00", ""]
+    assert rows[-1] == ["", "Total", "", "0.00", "100.00", "100.00", "0.00"]
     out, _ = _run("trial-balance", "--company", "acme", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "json")
     document = json.loads(out)
     assert document["is_balanced"] and document["total_credit"] == "100.00" and document["company"] == "acme"

@@ -58,8 +58,8 @@ def test_a_line_with_both_amounts_carries_the_rate_they_imply(rates):
 def test_amounts_implying_an_impossible_rate_are_refused_and_nothing_is_written(rates):
     with pytest.raises(ValidationFailed) as refused:
         post_entry(actor=None, company=rates, journal="SAL", date=MAR_2, check_permission=False, lines=[
-            LineInput(account="1200", currency="USD", amount_currency=D("0.01"), debit=D("999999999999.00")),
-            LineInput(account="4000", currency="USD", amount_currency=D("-0.01"), credit=D("999999999999.00"))])
+            LineInput(account="1200", currency="USD", amount_currency=D("0.01"), debit=D("99999999999.00")),
+            LineInput(account="4000", currency="USD", amount_currency=D("-0.01"), credit=D("99999999999.00"))])
     assert (refused.value.code, list(refused.value.fields)) == ("rate.invalid", ["lines[0].rate"])
     assert not Entry.objects.filter(company=rates).exists()
 

@@ -222,11 +222,11 @@ def test_the_csv_export_keeps_its_columns_and_adds_the_comparison(story, web):
     lines = plain.splitlines()
     assert lines[2] == "code,name,type,opening,debit,credit,closing"
     assert "1400,Bank,asset,15700.00,0.00,2300.00,13400.00" in lines
-    assert lines[-1] == ",Total,,,2450.00,2450.00,"
+    assert lines[-1] == ",Total,,0.00,2450.00,2450.00,0.00"
     both = web.get(PAGE + COMPARED + "&format=csv").content.decode("utf-8-sig").splitlines()
     assert both[2].endswith(",compare opening,compare debit,compare credit,compare closing,variance")
     assert "1400,Bank,asset,15700.00,0.00,2300.00,13400.00,15000.00,700.00,0.00,15700.00,-2300.00" in both
-    assert both[-1] == ",Total,,,2450.00,2450.00,,,1900.00,1900.00,,"
+    assert both[-1] == ",Total,,0.00,2450.00,2450.00,0.00,0.00,1900.00,1900.00,0.00,"
 
 
 def test_the_export_of_a_cost_centre_says_so(story):
@@ -234,7 +234,7 @@ def test_the_export_of_a_cost_centre_says_so(story):
     content, content_type, filename = render(trial_balance_report(story, period), "csv")
     lines = content.decode("utf-8-sig").splitlines()
     assert "cost centre ADMIN (its lines only: totals need not balance)" in lines[1]
-    assert lines[3:] == ["6100,Rent,expense,0.00,300.00,0.00,300.00", ",Total,,,300.00,0.00,"]
+    assert lines[3:] == ["6100,Rent,expense,0.00,300.00,0.00,300.00", ",Total,,0.00,300.00,0.00,300.00"]
     assert filename == "trial-balance-acme-2026-01-01-2026-03-31.csv" and content_type.startswith("text/csv")
 
 
@@ -356,7 +356,7 @@ def _cli(*args) -> str:
 def test_the_cli_filters_by_cost_centre_without_claiming_a_balance(story):
     out = _cli("--from", "2026-01-01", "--to", "2026-03-31", "--cost-centre", "ADMIN", "--format", "csv")
     assert out.splitlines() == ["code,name,type,opening,debit,credit,closing",
-                                "6100,Rent,expense,0.00,300.00,0.00,300.00", ",Total,,,300.00,0.00,"]
+                                "6100,Rent,expense,0.00,300.00,0.00,300.00", ",Total,,0.00,300.00,0.00,300.00"]
     document = json.loads(_cli("--from", "2026-01-01", "--to", "2026-03-31", "--cost-centre", "ADMIN",
                                "--format", "json"))
     assert document["cost_centre"] == "ADMIN" and document["is_balanced"] is None

@@ -755,9 +755,11 @@ def trial_balance(request):
         for row in report.rows:
             rows.append({
                 "row": row,
-                "link": ledger_link(row.code, period.date_from, period.date_to, period.cost_centre),
+                # The row of earlier years' results is no account's: nothing to open.
+                "link": ledger_link(row.code, period.date_from, period.date_to, period.cost_centre)
+                if row.account_id is not None else None,
                 "compare_link": ledger_link(row.code, period.compare_from, period.compare_to, period.cost_centre)
-                if period.has_comparison else None,
+                if period.has_comparison and row.account_id is not None else None,
             })
     return render(request, "ledger/books/trial_balance.html", {
         "title": "Trial balance", "form": form, "report": report, "rows": rows,

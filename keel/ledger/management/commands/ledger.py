@@ -136,14 +136,21 @@ class Command(BaseCommand):
         for company in companies:
             report = verify_balances(company)
             if report.ok:
-                self.stdout.write(f"{company.code}: {report.keys_checked} balances agree with the lines.")
+                self.stdout.write(f"{company.code}: {report.keys_checked} balances agree with the lines; "
+                                  f"{report.entries_checked} posted entries are as they were posted.")
                 continue
             failed += 1
-            self.stdout.write(f"{company.code}: {len(report.differences)} balance(s) differ from the lines:")
-            for difference in report.differences:
-                self.stdout.write(f"  {difference}")
+            if report.differences:
+                self.stdout.write(f"{company.code}: {len(report.differences)} balance(s) differ from the lines:")
+                for difference in report.differences:
+                    self.stdout.write(f"  {difference}")
+            if report.changed_entries:
+                self.stdout.write(f"{company.code}: {len(report.changed_entries)} posted entr"
+                                  f"{'y' if len(report.changed_entries) == 1 else 'ies'} changed since posting:")
+                for changed in report.changed_entries:
+                    self.stdout.write(f"  {changed}")
         if failed:
-            raise CommandError(f"Balances differ in {failed} company(ies).", returncode=1)
+            raise CommandError(f"Balances or posted entries differ in {failed} company(ies).", returncode=1)
 
     def import_entries(self, options) -> None:
         from rich.progress import (
@@ -203,7 +210,8 @@ class Command(BaseCommand):
         header = ["code", "name", "type", "opening", "debit", "credit", "closing"]
         rows = [[r.code, r.name, r.account_type, _money(r.opening), _money(r.debit), _money(r.credit),
                  _money(r.closing)] for r in report.rows]
-        totals = ["", "Total", "", "", _money(report.total_debit), _money(report.total_credit), ""]
+        totals = ["", "Total", "", _money(report.total_opening), _money(report.total_debit),
+                  _money(report.total_credit), _money(report.total_closing)]
         fmt = options["format"]
         if fmt == "json":
             from keel.ledger.schemas import trial_balance_out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
+from keel.core.money import parse_amount
 from keel.ledger.choices import TAX_ACCOUNT_ROLE, TaxKind
 from keel.ledger.events import TAX_CODE_CHANGED
 from keel.ledger.models import Account, Line, TaxBox, TaxCode, TaxCodeComponent
@@ -58,18 +59,19 @@ def _invalid(message: str, field_name: str, code: str = "tax_code.invalid") -> V
 
 
 def _parse_rate(value: Any) -> Decimal:
+    """A tax rate in percent (0 to 999, at most 6 decimals), read by the core number parser."""
     if isinstance(value, bool) or value is None or value == "":
         raise _invalid("Give the rate in percent, e.g. 20.", "rate")
-    if isinstance(value, float):
-        value = repr(value)
     try:
-        rate = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise _invalid(f"'{value}' is not a number.", "rate")
-    if not rate.is_finite() or rate < 0 or rate >= MAX_RATE:
+        rate = parse_amount(value, decimals=6, field="rate", label="rate")
+    except ValidationFailed as error:
+        if error.code == "money.too_many_decimals":
+            raise _invalid("A rate has at most 6 decimals.", "rate")
+        if error.code == "money.too_large":
+            raise _invalid("A rate is a percentage from 0 to 999.", "rate")
+        raise _invalid(error.message, "rate")
+    if rate < 0 or rate >= MAX_RATE:
         raise _invalid("A rate is a percentage from 0 to 999.", "rate")
-    if rate != rate.quantize(Decimal("0.000001")):
-        raise _invalid("A rate has at most 6 decimals.", "rate")
     return rate
 
 

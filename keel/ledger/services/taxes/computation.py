@@ -41,7 +41,7 @@ from typing import Any
 
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company, Currency
-from keel.core.money import currency_decimals, parse_amount, quantum
+from keel.core.money import check_amount, currency_decimals, parse_amount, quantum
 from keel.ledger.choices import TaxKind, TaxRole, TaxRounding
 from keel.ledger.models import TaxCode, TaxCodeComponent
 from keel.ledger.services.posting import LineInput
@@ -206,7 +206,8 @@ def compute_taxes(
         elif line.quantity not in (None, "") and line.unit_price not in (None, ""):
             quantity = _number(line.quantity, f"{prefix}.quantity", decimals=6, label="quantity")
             unit_price = _number(line.unit_price, f"{prefix}.unit_price", decimals=6, label="unit price")
-            amount = _round(quantity * unit_price, decimals)
+            amount = check_amount(_round(quantity * unit_price, decimals), field=f"{prefix}.amount",
+                                  label="amount (quantity x unit price)", decimals=decimals)
         else:
             raise ValidationFailed("Give the line's amount, or its quantity and unit price.", code="tax.amount_missing",
                                    field=f"{prefix}.amount")
