@@ -254,7 +254,7 @@ def test_the_migration_records_the_digest_of_entries_posted_before_it(books):
     import importlib
     from types import SimpleNamespace
 
-    migration = importlib.import_module("keel.ledger.migrations.0013_posted_entry_digest")
+    migration = importlib.import_module("keel.ledger.migrations.0017_posted_entry_digest")
     editor = SimpleNamespace(connection=connection)  # all record_digests uses of its schema editor
     entries = [post_sale(books), post_sale(books, amount="3.10")]
     recorded = {e.pk: Entry.objects.filter(pk=e.pk).values_list("digest", "line_count").get() for e in entries}

@@ -36,6 +36,6 @@ def name_boxes(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0013_tax_returns")]
+    dependencies = [("ledger", "0015_tax_returns")]
 
     operations = [migrations.RunPython(name_boxes, migrations.RunPython.noop)]

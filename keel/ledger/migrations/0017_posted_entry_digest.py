@@ -145,7 +145,7 @@ def unguard(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ledger", "0012_statement_line_date_index"),
+        ("ledger", "0016_uk_tax_box_names"),
     ]
 
     operations = [
