@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, CharField, DateField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, DateField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from keel.core.db_money import MoneySum
@@ -106,13 +106,22 @@ def _bucket(due: str, as_of: dt.date) -> Case:
     return Case(*whens, default=Value(BUCKETS[-1][0]), output_field=CharField())
 
 
+def _of_party_until(lines: QuerySet[Line], party_id: int, as_of: dt.date) -> QuerySet[Line]:
+    """`lines` of one party dated on or before `as_of`, read through the party index: the date
+    is compared (and ordered by) through an expression, which no index serves, or SQLite's
+    planner prefers the date index and walks the company's lines (measured: 80 ms against
+    under 1 ms at 40,000 lines, bench/ledger_aging.py)."""
+    return (lines.filter(party_id=party_id).alias(day=Coalesce("date", "date", output_field=DateField()))
+            .filter(day__lte=as_of))
+
+
 def open_item_lines(company: Company, kind: str, as_of: dt.date, *, party_id: int | None = None) -> QuerySet[Line]:
     """Posted item lines of `kind` dated on or before `as_of` (of one party, when given)."""
     lines = (Line.objects.for_company(company).posted()
-             .filter(account__in=_item_accounts(company, kind), date__lte=as_of).exclude(amount_currency=0))
+             .filter(account__in=_item_accounts(company, kind)).exclude(amount_currency=0))
     if party_id is not None:
-        lines = lines.filter(party_id=party_id)
-    return lines
+        return _of_party_until(lines, party_id, as_of)
+    return lines.filter(date__lte=as_of)
 
 
 def _active_allocations(company: Company, as_of: dt.date) -> QuerySet[SettledLine]:
@@ -172,10 +181,10 @@ def party_open_item_lines(company: Company, party_id: int, as_of: dt.date, *,
     """The party's item lines on `as_of` that no allocation dated by then closes (read
     through the party index), oldest first."""
     accounts = Account.objects.for_company(company).filter(role__in=[KINDS[k] for k in kinds]).values("pk")
-    closed = _active_allocations(company, as_of).filter(closes_line=True).values("line_id")
-    return (Line.objects.for_company(company).posted()
-            .filter(party_id=party_id, account__in=accounts, date__lte=as_of).exclude(amount_currency=0)
-            .exclude(pk__in=closed).order_by("date", "id"))
+    closed = _active_allocations(company, as_of).filter(closes_line=True, line=OuterRef("pk"))
+    lines = (Line.objects.for_company(company).posted().filter(account__in=accounts).exclude(amount_currency=0)
+             .filter(~Exists(closed)))
+    return _of_party_until(lines, party_id, as_of).order_by("day", "id")
 
 
 def party_open_lines(company: Company, party_id: int, as_of: dt.date, *, kinds: Sequence[str] = tuple(KINDS),
