@@ -30,7 +30,8 @@ def party_for(company: Company, account) -> int | None:
     name = PARTY_NAMES.get(str(account))
     if name is None:
         return None
-    return Party.objects.get_or_create(company=company, name=name)[0].pk
+    found = Party.objects.filter(company=company, name=name).order_by("pk").values_list("pk", flat=True).first()
+    return found if found is not None else Party.objects.create(company=company, name=name).pk
 
 
 def lines(*pairs, company: Company | None = None) -> list[LineInput]:
