@@ -116,7 +116,7 @@ def worker(args) -> None:
     settled = 0
     for party in parties[:500]:
         lines = list(Line.objects.for_company(company).filter(party_id=party, account__code="1200")
-                     .order_by("date", "id").values_list("pk", "amount_currency")[:8])
+                     .order_by("date", "id").values_list("pk", "amount_currency"))
         invoices = [(pk, amount) for pk, amount in lines if amount > 0]
         receipts = [(pk, amount) for pk, amount in lines if amount < 0]
         if invoices and receipts:
