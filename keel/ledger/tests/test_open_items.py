@@ -258,3 +258,22 @@ def test_a_bank_line_booked_to_the_receivables_needs_its_party(books, accountant
     booked = Line.objects.get(company=books, account__code="1200", entry__number=response.json()["entry"])
     assert booked.party_id == local.pk and booked.credit == received.amount
     assert [line.pk for line in list_open_items(books, party_id=local.pk)] == [booked.pk]
+
+
+def test_the_reconcile_page_books_a_receipt_to_the_receivables_of_the_chosen_party(books, accountant, local,
+                                                                                  client_for):
+    from keel.ledger.tests.bank_helpers import bank_account, import_sample
+
+    statement = import_sample(bank_account(books), "camt053")
+    received = statement.lines.order_by("pk").first()
+    web = client_for(accountant)
+    page = web.get(f"/ledger/bank/statements/{statement.pk}/reconcile/").content.decode()
+    assert f'aria-controls="id_write_off_party_{received.pk}_options"' in page  # its own search box per line
+    url = f"/ledger/bank/lines/{received.pk}/reconcile/"
+    refused = web.post(url, {"write_off_account": "1200"}, follow=True).content.decode()
+    assert "name the party its line is for" in refused and not Entry.objects.filter(source_id=str(received.pk)).exists()
+    web.post(url, {"write_off_account": "1200", "write_off_party": local.pk, "write_off_party_search": "Local Ltd"})
+    received.refresh_from_db()
+    assert received.is_reconciled
+    [booked] = Line.objects.filter(company=books, account__code="1200")
+    assert (booked.party_id, booked.credit) == (local.pk, received.amount)
