@@ -72,7 +72,8 @@ def entries_for(count_lines: int, entry_lines: int, offset: int = 0, *, cost_cen
     from keel.ledger.services import EntryInput, LineInput
 
     credit_accounts = ["4000", "4100", "2200", "4900", "7100"]
-    debit_accounts = ["1200", "1400", "1450", "6100", "6200"]
+    # 1210, not the receivables' 1200: a receivable line names its party, and these have none.
+    debit_accounts = ["1210", "1400", "1450", "6100", "6200"]
     entries = []
     for i in range(count_lines // entry_lines):
         n = offset + i

@@ -7,4 +7,4 @@ class InboxConfig(AppConfig):
     verbose_name = "Tasks"
 
     def ready(self) -> None:
-        from keel.inbox import events, navigation  # noqa: F401
+        from keel.inbox import events, navigation, panels  # noqa: F401

@@ -8,7 +8,7 @@ class LedgerConfig(AppConfig):
 
     def ready(self) -> None:
         from keel.core.permissions import register_permissions
-        from keel.ledger import demo, events, guard, handlers  # noqa: F401  (events, handlers, the demo step)
+        from keel.ledger import demo, events, guard, handlers, panels  # noqa: F401  (events, handlers, the demo step, party panel)
 
         register_permissions(
             {

@@ -39,6 +39,9 @@ UNIQUE_ROLES = (
     AccountRole.EXCHANGE_LOSS, AccountRole.SUSPENSE,
 )
 
+# Roles whose lines are open items of a party: a line on them names its party.
+PARTY_ROLES = (AccountRole.RECEIVABLE, AccountRole.PAYABLE)
+
 
 class PeriodStatus(models.TextChoices):
     OPEN = "open", "Open"

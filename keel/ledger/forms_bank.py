@@ -16,6 +16,7 @@ from keel.ledger.choices import AccountRole, JournalKind
 from keel.ledger.models import Account, Journal
 from keel.ledger.models.bank import BankAccount
 from keel.web.forms import AmountField, DateInput
+from keel.web.search_select import PartySearchField, party_lookup
 
 # The CSV mapping's fields as form fields: (key, label, help).
 MAPPING_LABELS = {
@@ -106,11 +107,14 @@ class ReconcileForm(forms.Form):
     line_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, label="Ledger lines")
     write_off_account = forms.CharField(required=False, max_length=20, label="Book the difference to account")
     write_off_label = forms.CharField(required=False, max_length=200, label="Label")
+    write_off_party = PartySearchField(required=False, label="Party (for a receivable or payable account)")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, company=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Any id may be posted; the service checks it belongs to the bank's ledger account.
         self.fields["line_ids"].valid_value = lambda value: True
+        if company is not None:
+            self.fields["write_off_party"].lookup = party_lookup(company)
 
     def clean_line_ids(self):
         ids = self.cleaned_data["line_ids"]

@@ -16,10 +16,9 @@ from keel.core.forms import (
     PartyFilterForm,
 )
 from keel.core.models import Party
+from keel.core.party_panels import panels_for
 from keel.core.selectors import search_parties
 from keel.core.services.parties import add_address, add_contact_point, create_party, update_party
-from keel.inbox.choices import TaskStatus
-from keel.inbox.selectors import list_tasks_for_subject
 from keel.web.decorators import company_page
 from keel.web.forms import submit
 from keel.web.pagination import page_of
@@ -64,17 +63,10 @@ def party_detail(request, pk: int):
         Party.objects.select_related("company").prefetch_related("roles", "addresses", "contact_points"),
         request.user, "party.view", company=request.company, pk=pk,
     )
-    can_see_tasks = has_permission(request.user, request.company, "task.view")
-    tasks = []
-    if can_see_tasks:
-        tasks = list(
-            list_tasks_for_subject(request.company, request.user, "core.party", party.pk)
-            .filter(status=TaskStatus.OPEN).select_related("assignee", "assignee_role")
-        )
+    # Departments show their part of the party (tasks, accounts, ...) through registered panels.
     return render(request, "core/party_detail.html", {
-        "party": party, "tasks": tasks, "can_see_tasks": can_see_tasks,
+        "party": party, "panels": panels_for(request, party),
         "can_manage": has_permission(request.user, request.company, "party.manage"),
-        "can_add_task": has_permission(request.user, request.company, "task.manage"),
     })
 
 

@@ -176,6 +176,8 @@ class ReconcileIn(InputSchema):
     line_ids: Annotated[list[Annotated[int, SchemaField(ge=1, le=2**63 - 1)]], SchemaField(max_length=100)] = []
     write_off_account: Annotated[str, SchemaField(min_length=1, max_length=20)] | None = None
     write_off_label: Annotated[str, SchemaField(max_length=200)] = ""
+    write_off_party: int | None = SchemaField(None, ge=1, le=2**63 - 1,
+                                              description="The party, when the account is a receivable or payable.")
 
 
 class ReconcileOut(Schema):
@@ -388,6 +390,7 @@ def reconcile(request: HttpRequest, company_ref: CompanyRef, statement_line_id: 
         done = reconciliation.reconcile_statement_line(
             actor=actor(request), statement_line=line, line_ids=payload.line_ids,
             write_off_account=payload.write_off_account, write_off_label=payload.write_off_label,
+            write_off_party=payload.write_off_party,
         )
     line.refresh_from_db()
     return {"statement_line": line, "entry": done.entry.number if done.entry else None}

@@ -1,4 +1,5 @@
-"""The ledger API: foreign open items and their settlements (realized exchange differences)."""
+"""The ledger API: open items (receivable and payable lines in any currency) and their
+settlements, whole or partial (with the realized exchange difference in a foreign currency)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ class OpenItemOut(Schema):
     amount_currency: Decimal
     rate: Decimal
     booked: Decimal = Field(..., description="Debit minus credit in the company's currency.")
+    due_date: dt.date | None
+    open_amount_currency: Decimal = Field(..., description="What is still open, in the line's currency (signed).")
+    open_amount: Decimal = Field(..., description="The booked value of what is still open, in the company's currency.")
 
     @staticmethod
     def resolve_entry_number(obj) -> str:
@@ -66,6 +70,13 @@ class OpenItemFilter(FilterSchema):
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
 
 
+class AllocationOut(Schema):
+    line: int
+    amount_currency: Decimal = Field(..., description="The part settled, in the line's currency (signed).")
+    amount: Decimal = Field(..., description="Its booked value in the company's currency (signed).")
+    closes_line: bool
+
+
 class SettlementOut(Schema):
     id: int
     date: dt.date
@@ -79,6 +90,7 @@ class SettlementOut(Schema):
     entry_number: str | None
     reversal_id: int | None
     lines: list[int]
+    allocations: list[AllocationOut]
     created_at: dt.datetime
 
     @staticmethod
@@ -109,10 +121,25 @@ class SettlementOut(Schema):
     def resolve_lines(obj) -> list[int]:
         return sorted(settled.line_id for settled in obj.settled_lines.all())
 
+    @staticmethod
+    def resolve_allocations(obj) -> list[dict]:
+        return [{"line": a.line_id, "amount_currency": a.amount_currency, "amount": a.amount,
+                 "closes_line": a.closes_line} for a in sorted(obj.settled_lines.all(), key=lambda a: a.line_id)]
+
+
+class AllocationIn(InputSchema):
+    line: int = Field(..., ge=1, le=2**63 - 1)
+    amount: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="The part to settle as a decimal string, positive, in the line's currency; "
+        "empty: all that is open of it.")
+
 
 class SettleIn(InputSchema):
-    lines: Annotated[list[int], Field(min_length=1, max_length=settlements.MAX_LINES)] = Field(
-        ..., description="Ids of posted lines of one receivable or payable item whose foreign amounts add up to zero.")
+    lines: Annotated[list[int], Field(max_length=settlements.MAX_LINES)] = Field(
+        default_factory=list, description="Ids of posted lines of one receivable or payable item, settled whole: "
+        "what is open of them adds up to zero.")
+    allocations: Annotated[list[AllocationIn], Field(max_length=settlements.MAX_LINES)] = Field(
+        default_factory=list, description="Or parts of lines: {line, amount}; the amounts add up to zero.")
     date: ApiDate | None = Field(None, description="Empty: the latest line's date.")
 
 
@@ -132,7 +159,8 @@ def _settlement(request: HttpRequest, company, settlement_id: int) -> Settlement
 @router.get("/open-items", response=Page[OpenItemOut], url_name="open_item_list")
 def list_open_items(request: HttpRequest, company_ref: CompanyRef, filters: Query[OpenItemFilter],
                     page: Query[PageQuery]):
-    """Foreign-currency lines of receivable and payable accounts that no settlement has taken."""
+    """Receivable and payable lines in any currency with an amount still open (filter by party for
+    a party's open items)."""
     company = company_for(request, company_ref, "ledger.view")
     account = None
     if filters.account:
@@ -141,7 +169,9 @@ def list_open_items(request: HttpRequest, company_ref: CompanyRef, filters: Quer
             raise NotFound(f"There is no receivable or payable account '{filters.account}' in {company.code}.",
                            code="account.not_found", field="account")
     lines = settlements.list_open_items(company, account=account, party_id=filters.party, currency=filters.currency)
-    return paginate(lines, page, ordering=("date", "id"))
+    result = paginate(lines, page, ordering=("date", "id"))
+    result["items"] = settlements.open_amounts(company, result["items"])
+    return result
 
 
 @router.get("/settlements", response=Page[SettlementOut], url_name="settlement_list")
@@ -152,11 +182,13 @@ def list_settlements(request: HttpRequest, company_ref: CompanyRef, page: Query[
 
 @router.post("/settlements", response={201: SettlementOut}, url_name="settlement_create")
 def create_settlement(request: HttpRequest, company_ref: CompanyRef, payload: SettleIn):
-    """Settle lines of one foreign item and post its realized exchange difference."""
+    """Settle lines of one item, whole (`lines`) or in part (`allocations`); in a foreign currency
+    the realized exchange difference is posted."""
     company = company_for(request, company_ref, "ledger.post")
     with track(request, company):
-        settlement = settlements.settle_items(actor=actor(request), company=company, lines=payload.lines,
-                                              date=payload.date)
+        allocations = [{"line": a.line, "amount": a.amount} for a in payload.allocations] + list(payload.lines)
+        settlement = settlements.settle_open_items(actor=actor(request), company=company, allocations=allocations,
+                                                   date=payload.date)
     return Status(201, _settlement(request, company, settlement.pk))
 
 
@@ -168,7 +200,7 @@ def get_settlement(request: HttpRequest, company_ref: CompanyRef, settlement_id:
 
 @router.post("/settlements/{settlement_id}/undo", response=SettlementOut, url_name="settlement_undo")
 def undo_settlement(request: HttpRequest, company_ref: CompanyRef, settlement_id: RecordId, payload: UndoIn):
-    """Reverse the settlement's difference entry and open its lines again."""
+    """Reverse the settlement's difference entry and open its allocated amounts again."""
     company = company_for(request, company_ref, "ledger.post")
     settlement = _settlement(request, company, settlement_id)
     with track(request, company):

@@ -51,7 +51,7 @@ from keel.core.numbering import next_numbers
 from keel.core.services.currencies import get_rate
 from keel.core.transitions import apply_transition
 from keel.ledger import guard
-from keel.ledger.choices import TAX_ACCOUNT_ROLE, EntryStatus, PeriodStatus, TaxRole
+from keel.ledger.choices import PARTY_ROLES, TAX_ACCOUNT_ROLE, EntryStatus, PeriodStatus, TaxRole
 from keel.ledger.digest import ONE as DIGEST_ONE
 from keel.ledger.digest import entry_digest
 from keel.ledger.events import (
@@ -319,7 +319,8 @@ class _Validator:
         if for_posting and not account.is_active and not self.allow_inactive:
             raise _refuse(f"Account {account.code} is inactive.", "account.inactive", (position, "account"), index)
         known = (account.id, account.currency_id or self.bank_currencies.get(account.id))
-        if key is not None:
+        # Receivable and payable lines need a party: kept off the fast path, which skips it.
+        if key is not None and account.role not in PARTY_ROLES:
             self.account_keys[key] = known
         return known
 
@@ -474,6 +475,11 @@ class _Validator:
                 raise _refuse(f"There is no party #{party_id}.", "party.not_found", (position, "party"), index)
             if owner != self.company.pk:
                 raise _refuse("That party belongs to another company.", "party.other_company", (position, "party"), index)
+        account = self.accounts.get(account_id) if party_id is None else None
+        if account is not None and account.role in PARTY_ROLES and for_posting and not self.allow_inactive:
+            # Open items are per party (settlement, aging); reversals and the close undo history as it was.
+            raise _refuse(f"Line {position + 1} is on {account.get_role_display().lower()} account {account.code}: "
+                          "it needs a party.", "line.party_required", (position, "party"), index)
         cost_centre_id = None
         if raw.cost_centre is not None:
             cost_centre = self._owned(raw.cost_centre, by_id=self.cost_centres, by_code=self.cost_centres_by_code,

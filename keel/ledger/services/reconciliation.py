@@ -20,11 +20,11 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from keel.core.activity import record
 from keel.core.exceptions import Conflict, KeelError, NotFound, ValidationFailed
-from keel.core.models import Company
+from keel.core.models import Company, Party
 from keel.core.money import format_money, parse_amount, round_amount
 from keel.core.services.currencies import get_rate
 from keel.ledger.bank.matching import LedgerItem, Proposal, Rules, StatementItem, propose
-from keel.ledger.choices import EntryStatus
+from keel.ledger.choices import PARTY_ROLES, EntryStatus
 from keel.ledger.events import BANK_LINE_RECONCILED, BANK_LINE_UNRECONCILED
 from keel.ledger.models import Account, Line
 from keel.ledger.models.bank import (
@@ -103,11 +103,25 @@ def _write_off_account(company: Company, value) -> Account:
     return account
 
 
+def _write_off_party(company: Company, value) -> int | None:
+    if value in (None, ""):
+        return None
+    text = str(value.pk if isinstance(value, Party) else value).strip()
+    if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+        raise ValidationFailed(f"'{value}' is not a party id.", code="reconciliation.invalid_party",
+                               field="write_off_party")
+    party_id = Party.objects.for_company(company).filter(pk=int(text)).values_list("pk", flat=True).first()
+    if party_id is None:
+        raise NotFound(f"There is no party #{text} in {company.code}.", code="party.not_found", field="write_off_party")
+    return party_id
+
+
 def reconcile_statement_line(
     *, actor, statement_line: BankStatementLine, line_ids: Sequence[int] = (), write_off_account=None,
-    write_off_label: str = "", check_permission: bool = True,
+    write_off_label: str = "", write_off_party=None, check_permission: bool = True,
 ) -> BankReconciliation:
-    """Reconcile a statement line with ledger lines; book any difference to `write_off_account`.
+    """Reconcile a statement line with ledger lines; book any difference to `write_off_account`
+    (on a receivable or payable account, for `write_off_party`: an open item needs its party).
 
     The matched lines plus the write-off equal the statement line's amount, or nothing is done.
     """
@@ -167,6 +181,13 @@ def reconcile_statement_line(
             if account.pk == bank_account.account_id:
                 raise ValidationFailed("Book the difference to another account than the bank's.",
                                        code="reconciliation.invalid_account", field="write_off_account")
+            party = _write_off_party(company, write_off_party)
+            if account.role in PARTY_ROLES and party is None:
+                raise ValidationFailed(
+                    f"Statement line #{locked.pk} ({locked.date:%Y-%m-%d}, {format_money(locked.amount, bank_account.currency)}"
+                    f" {bank_account.currency_id}): account {account.code} is a {account.get_role_display().lower()} "
+                    "account; name the party its line is for.", code="reconciliation.party_required",
+                    field="write_off_party")
             label = (write_off_label or locked.description or locked.counterparty_name or "Bank statement")[:200]
             amount = abs(difference)
             bank_side = {"debit" if difference > 0 else "credit": amount}
@@ -184,7 +205,7 @@ def reconcile_statement_line(
             entry = post_entry(
                 actor=actor, company=company, journal=bank_account.journal, date=locked.date,
                 lines=[LineInput(account=bank_account.account_id, label=label, **bank_side),
-                       LineInput(account=account.pk, label=label, **other_side)],
+                       LineInput(account=account.pk, label=label, party=party, **other_side)],
                 reference=(locked.reference or locked.transaction_id)[:100],
                 description=f"Bank statement {locked.statement.reference}: {label}"[:500],
                 source_type=SOURCE_TYPE, source_id=str(locked.pk), purpose=PURPOSE, check_permission=check_permission,

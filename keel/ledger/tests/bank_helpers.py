@@ -9,6 +9,7 @@ from pathlib import Path
 from keel.core.services.parties import create_party
 from keel.ledger.services import LineInput, post_entry
 from keel.ledger.services.bank import create_bank_account, import_statement
+from keel.ledger.tests.factories import party_for
 
 DATA = Path(__file__).parent / "data"
 IBAN = "GB29NWBK60161331926819"
@@ -41,7 +42,8 @@ def receipt(company, amount="250.00", day=dt.date(2026, 3, 15), reference="INV-2
     """A customer's payment posted on the bank journal: bank debit, receivables credit."""
     return post_entry(actor=None, company=company, journal="BNK", date=day, reference=reference,
                       lines=[LineInput(account=account, debit=Decimal(amount), party=party, label="Receipt"),
-                             LineInput(account="1200", credit=Decimal(amount), party=party)],
+                             LineInput(account="1200", credit=Decimal(amount),
+                                       party=party or party_for(company, "1200"))],
                       check_permission=False)
 
 

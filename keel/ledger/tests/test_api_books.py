@@ -17,7 +17,7 @@ from keel.ledger.tests.factories import post_sale
 pytestmark = pytest.mark.django_db
 
 SALE = {"journal": "SAL", "date": "2026-03-15", "reference": "INV-1", "lines": [
-    {"account": "1200", "debit": "120.00", "label": "Invoice 1", "due_date": "2026-04-14"},
+    {"account": "1210", "debit": "120.00", "label": "Invoice 1", "due_date": "2026-04-14"},
     {"account": "4000", "credit": "100.00"},
     {"account": "2200", "credit": "20.00"},
 ]}
@@ -35,7 +35,7 @@ def test_posting_an_entry_directly(api, books):
     assert body["status"] == "posted" and body["number"].startswith("SAL/2026/") and body["period"] == "2026-03"
     assert body["total_debit"] == "120.00" and body["total_credit"] == "120.00"
     assert [(line["account"], line["debit"], line["credit"]) for line in body["lines"]] == [
-        ("1200", "120.00", "0.00"), ("4000", "0.00", "100.00"), ("2200", "0.00", "20.00")]
+        ("1210", "120.00", "0.00"), ("4000", "0.00", "100.00"), ("2200", "0.00", "20.00")]
     assert body["lines"][0]["due_date"] == "2026-04-14" and body["lines"][0]["rate"] == "1"
     assert api.get(f"/api/ledger/entries/{body['id']}").json() == body
 
@@ -44,7 +44,7 @@ def test_a_draft_is_changed_then_posted(api, books):
     draft = api.post("/api/ledger/entries", SALE).json()
     assert draft["status"] == "draft" and draft["number"] == ""
     changed = api.patch(f"/api/ledger/entries/{draft['id']}", {"reference": "INV-1b", "lines": [
-        {"account": "1200", "debit": "50"}, {"account": "4000", "credit": "50"}]})
+        {"account": "1210", "debit": "50"}, {"account": "4000", "credit": "50"}]})
     assert changed.status_code == 200 and changed.json()["reference"] == "INV-1b"
     assert changed.json()["total_debit"] == "50.00"
     posted = api.post(f"/api/ledger/entries/{draft['id']}/post")
@@ -73,14 +73,14 @@ def test_reversing_an_entry(api, books):
 
 
 @pytest.mark.parametrize(("change", "code", "field"), [
-    ({"lines": [{"account": "1200", "debit": "10"}, {"account": "4000", "credit": "9"}]}, "entry.unbalanced", "lines"),
-    ({"lines": [{"account": "1200", "debit": "10"}, {"account": "4000", "credit": "5"},
+    ({"lines": [{"account": "1210", "debit": "10"}, {"account": "4000", "credit": "9"}]}, "entry.unbalanced", "lines"),
+    ({"lines": [{"account": "1210", "debit": "10"}, {"account": "4000", "credit": "5"},
                 {"account": "9999", "credit": "5"}]}, "account.not_found", "lines[2].account"),
-    ({"lines": [{"account": "1200", "debit": "10.001"}, {"account": "4000", "credit": "10.001"}]},
+    ({"lines": [{"account": "1210", "debit": "10.001"}, {"account": "4000", "credit": "10.001"}]},
      "money.too_many_decimals", "lines[0].debit"),
     ({"journal": "NOPE"}, "journal.not_found", "journal"),
     ({"date": "2040-01-01"}, "period.not_found", "date"),
-    ({"lines": [{"account": "1200", "debit": "10", "party": 987654}, {"account": "4000", "credit": "10"}]},
+    ({"lines": [{"account": "1210", "debit": "10", "party": 987654}, {"account": "4000", "credit": "10"}]},
      "party.not_found", "lines[0].party"),
 ])
 def test_refusals_name_the_field_and_write_nothing(api, books, change, code, field):
@@ -92,7 +92,7 @@ def test_refusals_name_the_field_and_write_nothing(api, books, change, code, fie
 
 
 def test_schema_errors_name_the_line_field(api, books):
-    response = api.post("/api/ledger/entries", {**SALE, "lines": [{"account": "1200", "debit": 1.5}, {"credit": "1"}]})
+    response = api.post("/api/ledger/entries", {**SALE, "lines": [{"account": "1210", "debit": 1.5}, {"credit": "1"}]})
     body = assert_error(response, 400, "request.invalid")
     assert {e["field"] for e in body["errors"]} >= {"lines.1.account"}
 
@@ -108,7 +108,7 @@ def test_a_clerk_may_read_nothing_and_an_auditor_may_read_but_not_post(books, cl
 
 def test_a_party_on_a_line(api, books, owner):
     party = create_party(actor=owner, company=books, name="Hooli Ltd", roles=["customer"])
-    lines = [{"account": "1200", "debit": "10", "party": party.pk}, {"account": "4000", "credit": "10"}]
+    lines = [{"account": "1210", "debit": "10", "party": party.pk}, {"account": "4000", "credit": "10"}]
     body = api.post("/api/ledger/entries", {**SALE, "lines": lines, "post": True}).json()
     assert body["lines"][0]["party"] == party.pk
 
@@ -149,7 +149,7 @@ def test_journals_and_cost_centres(api, books):
     assert {"SAL", "PUR", "BNK", "GEN", "OPN"} <= set(codes)
     assert api.post("/api/ledger/cost-centres", {"code": "OPS", "name": "Operations"}).status_code == 201
     assert [c["code"] for c in api.get("/api/ledger/cost-centres").json()["items"]] == ["OPS"]
-    lines = [{"account": "6100", "debit": "10", "cost_centre": "OPS"}, {"account": "1200", "credit": "10"}]
+    lines = [{"account": "6100", "debit": "10", "cost_centre": "OPS"}, {"account": "1210", "credit": "10"}]
     body = api.post("/api/ledger/entries", {**SALE, "journal": "GEN", "lines": lines, "post": True}).json()
     assert body["lines"][0]["cost_centre"] == "OPS"
 
@@ -207,4 +207,4 @@ def test_the_trial_balance(api, books):
 def test_entry_status_is_a_posted_snapshot(api, books):
     entry = api.post("/api/ledger/entries", {**SALE, "post": True}).json()
     assert Entry.objects.get(pk=entry["id"]).status == EntryStatus.POSTED
-    assert Account.objects.get(company=books, code="1200").is_active
+    assert Account.objects.get(company=books, code="1210").is_active

@@ -15,7 +15,7 @@ from keel.ledger.models import Account, Entry, FiscalYear, Journal, Line, Period
 from keel.ledger.selectors import trial_balance
 from keel.ledger.services.periods import ensure_fiscal_year
 from keel.ledger.services.posting import LineInput, create_draft_entry
-from keel.ledger.tests.factories import post_sale, set_up_books
+from keel.ledger.tests.factories import party_for, post_sale, set_up_books
 from keel.web.tests.pages import Page, page_tests
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def _account(company, owner):
 def _draft(company):
     set_up_books(company)
     return create_draft_entry(actor=None, company=company, journal="GEN", date=dt.date(2026, 3, 10),
-                              lines=[LineInput(account="6100", debit=50), LineInput(account="1200", credit=50)],
+                              lines=[LineInput(account="6100", debit=50), LineInput(account="1200", party=party_for(company, "1200"), credit=50)],
                               check_permission=False)
 
 
@@ -86,7 +86,7 @@ def _ids(company, *codes):
 
 
 def test_an_accountant_posts_an_entry_with_lines_and_sees_it(books, web):
-    receivable, sales = _ids(books, "1200", "4000")
+    receivable, sales = _ids(books, "1210", "4000")
     journal = Journal.objects.get(company=books, code="SAL")
     response = web.post("/ledger/entries/new/", _entry_post(journal.pk, [
         {"account": receivable, "debit": "120.00", "label": "Invoice 7"},
@@ -101,7 +101,7 @@ def test_an_accountant_posts_an_entry_with_lines_and_sees_it(books, web):
 
 
 def test_an_unbalanced_entry_is_refused_on_the_form_and_nothing_is_written(books, web):
-    receivable, sales = _ids(books, "1200", "4000")
+    receivable, sales = _ids(books, "1210", "4000")
     journal = Journal.objects.get(company=books, code="SAL")
     response = web.post("/ledger/entries/new/", _entry_post(journal.pk, [
         {"account": receivable, "debit": "120.00"}, {"account": sales, "credit": "100.00"}]))
@@ -112,7 +112,7 @@ def test_an_unbalanced_entry_is_refused_on_the_form_and_nothing_is_written(books
 
 
 def test_a_line_error_lands_on_its_row(books, web):
-    receivable, sales = _ids(books, "1200", "4000")
+    receivable, sales = _ids(books, "1210", "4000")
     journal = Journal.objects.get(company=books, code="SAL")
     response = web.post("/ledger/entries/new/", _entry_post(journal.pk, [
         {}, {"account": receivable, "debit": "10"}, {"account": sales, "credit": "10.001"}]))
@@ -122,7 +122,7 @@ def test_a_line_error_lands_on_its_row(books, web):
 
 
 def test_add_line_keeps_what_was_typed_and_adds_a_row(books, web):
-    receivable, _sales = _ids(books, "1200", "4000")
+    receivable, _sales = _ids(books, "1210", "4000")
     journal = Journal.objects.get(company=books, code="SAL")
     response = web.post("/ledger/entries/new/", _entry_post(journal.pk, [
         {"account": receivable, "debit": "10"}, {}], action="add_line"))
@@ -132,7 +132,7 @@ def test_add_line_keeps_what_was_typed_and_adds_a_row(books, web):
 
 
 def test_save_a_draft_edit_it_then_post_it(books, web):
-    expense, bank = _ids(books, "6100", "1200")
+    expense, bank = _ids(books, "6100", "1210")
     journal = Journal.objects.get(company=books, code="GEN")
     web.post("/ledger/entries/new/", _entry_post(journal.pk, [
         {"account": expense, "debit": "30"}, {"account": bank, "credit": "20"}], action="draft"))
@@ -301,8 +301,8 @@ def test_importing_entries_from_the_page_is_all_or_nothing(books, web):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     good = ("entry,date,journal,account,label,debit,credit\n"
-            "1,2026-03-01,GEN,6100,Rent,500,\n1,2026-03-01,GEN,1200,,,500\n")
-    bad = good + "2,2026-03-02,GEN,6100,x,abc,\n2,2026-03-02,GEN,1200,,,1\n"
+            "1,2026-03-01,GEN,6100,Rent,500,\n1,2026-03-01,GEN,1210,,,500\n")
+    bad = good + "2,2026-03-02,GEN,6100,x,abc,\n2,2026-03-02,GEN,1210,,,1\n"
     response = web.post("/ledger/entries/import/", {"file": SimpleUploadedFile("e.csv", bad.encode())})
     assert response.status_code == 200 and b"line 4: debit &#x27;abc&#x27; is not a number" in response.content
     assert not Entry.objects.filter(company=books).exists()

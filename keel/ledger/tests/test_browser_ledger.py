@@ -28,7 +28,7 @@ def test_post_an_entry_and_drill_down_from_the_profit_and_loss_to_it(transaction
     page.select_option("#id_journal", str(journal.pk))
     page.fill("#id_date", "2026-03-15")
     page.fill("#id_reference", "BROWSER-1")
-    pick(page, "#id_lines-0-account", "1200")
+    pick(page, "#id_lines-0-account", "1210")
     page.fill("#id_lines-0-debit", "1234.56")
     page.fill("#id_lines-0-label", "Consulting for Hooli")
     pick(page, "#id_lines-1-account", "4000")
@@ -38,7 +38,7 @@ def test_post_an_entry_and_drill_down_from_the_profit_and_loss_to_it(transaction
     entry = Entry.objects.get(company=company, reference="BROWSER-1")
     assert entry.status == "posted"
     assert sorted(Line.objects.filter(entry=entry).values_list("account__code", "debit")) == [
-        ("1200", Decimal("1234.56")), ("4000", Decimal(0))]
+        ("1210", Decimal("1234.56")), ("4000", Decimal(0))]
     entry_url = page.url
     assert entry.number in page.inner_text("main")
 

@@ -138,13 +138,13 @@ def test_imported_tax_lines_reach_the_return_by_role(books, tmp_path):
     from keel.ledger.tax_reports import get_tax_return
 
     text = ("entry,date,journal,account,label,debit,credit,tax,tax_role\n"
-            "T1,2026-03-02,SAL,1200,,120.00,,,\n"
+            "T1,2026-03-02,SAL,1210,,120.00,,,\n"
             "T1,2026-03-02,SAL,4000,,,100.00,S20,\n"
             "T1,2026-03-02,SAL,2200,,,20.00,S20,TAX\n")
     out, _ = _run("import-entries", _file(tmp_path, text), "--company", "acme")
     assert "1 entries (3 lines) posted" in out or "1 entry (3 lines) posted" in out
     roles = dict(Line.objects.filter(company=books).values_list("account__code", "tax_role"))
-    assert roles == {"1200": "", "4000": "base", "2200": "tax"}
+    assert roles == {"1210": "", "4000": "base", "2200": "tax"}
     report = get_tax_return(books, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
     assert (report.box("6"), report.box("1")) == (Decimal("100.00"), Decimal("20.00"))
 

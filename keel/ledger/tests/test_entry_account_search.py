@@ -16,6 +16,7 @@ from keel.core.tests.factories import member
 from keel.ledger.models import Account, Entry, Journal, Line
 from keel.ledger.services.chart import create_account, set_account_active
 from keel.ledger.services.posting import LineInput, create_draft_entry
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -84,12 +85,12 @@ def test_odd_search_text_is_harmless_and_the_search_needs_ledger_view(books, web
 
 def test_an_entry_is_posted_with_accounts_chosen_through_the_search(books, web):
     response = web.post("/ledger/entries/new/", _entry_post(books, [
-        {"account": _pk(books, "1200"), "account_search": "1200 Trade receivables", "debit": "120.00"},
+        {"account": _pk(books, "1210"), "account_search": "1210 Other receivables", "debit": "120.00"},
         {"account": _pk(books, "4000"), "account_search": "4000 Sales", "credit": "120.00"},
     ]))
     entry = Entry.objects.get(company=books)
     assert response.status_code == 302
-    assert sorted(Line.objects.filter(entry=entry).values_list("account__code", flat=True)) == ["1200", "4000"]
+    assert sorted(Line.objects.filter(entry=entry).values_list("account__code", flat=True)) == ["1210", "4000"]
 
 
 def test_another_companys_account_is_refused_on_its_row_and_nothing_is_written(books, other_books, web):
@@ -115,14 +116,14 @@ def test_an_inactive_account_is_refused_by_posting_with_its_own_message(books, w
                          check_permission=False)
     set_account_active(actor=None, account=old, is_active=False, check_permission=False)
     response = web.post("/ledger/entries/new/", _entry_post(books, [
-        {"account": _pk(books, "1200"), "debit": "10.00"}, {"account": old.pk, "credit": "10.00"}]))
+        {"account": _pk(books, "1210"), "debit": "10.00"}, {"account": old.pk, "credit": "10.00"}]))
     assert response.context["formset"].forms[1].errors == {"account": ["Account 4999 is inactive."]}
     assert not Entry.objects.filter(company=books).exists()
 
 
 def test_the_form_does_not_list_the_chart_and_a_draft_shows_its_accounts_read_in_one_query(books, web):
     draft = create_draft_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 10), check_permission=False,
-                               lines=[LineInput(account="6100", debit=Decimal(50)), LineInput(account="1200", credit=Decimal(50))])
+                               lines=[LineInput(account="6100", debit=Decimal(50)), LineInput(account="1200", party=party_for(books, "1200"), credit=Decimal(50))])
     new_page = web.get("/ledger/entries/new/").content.decode()
     assert "<option" not in new_page.split('id="id_lines-0-account')[1].split("</td>")[0]
     assert "/ledger/search/accounts/" in new_page

@@ -33,12 +33,12 @@ def rates(books, owner):
 
 
 def _usd(amount="100.00", **extra):
-    return [LineInput(account="1200", currency="USD", amount_currency=D(amount), **extra),
+    return [LineInput(account="1210", currency="USD", amount_currency=D(amount), **extra),
             LineInput(account="4000", currency="USD", amount_currency=-D(amount), **extra)]
 
 
 def _receivable(entry) -> tuple[Decimal, Decimal]:
-    line = Line.objects.get(entry=entry, account__code="1200")
+    line = Line.objects.get(entry=entry, account__code="1210")
     return line.rate, line.debit
 
 
@@ -50,7 +50,7 @@ def test_a_line_takes_the_rate_of_its_date(rates):
 
 def test_a_line_with_both_amounts_carries_the_rate_they_imply(rates):
     entry = post_entry(actor=None, company=rates, journal="SAL", date=MAR_2, check_permission=False, lines=[
-        LineInput(account="1200", currency="USD", amount_currency=D("100.00"), debit=D("500.00")),
+        LineInput(account="1210", currency="USD", amount_currency=D("100.00"), debit=D("500.00")),
         LineInput(account="4000", currency="USD", amount_currency=D("-100.00"), credit=D("500.00"))])
     assert _receivable(entry) == (D("5"), D("500.00"))
 
@@ -58,7 +58,7 @@ def test_a_line_with_both_amounts_carries_the_rate_they_imply(rates):
 def test_amounts_implying_an_impossible_rate_are_refused_and_nothing_is_written(rates):
     with pytest.raises(ValidationFailed) as refused:
         post_entry(actor=None, company=rates, journal="SAL", date=MAR_2, check_permission=False, lines=[
-            LineInput(account="1200", currency="USD", amount_currency=D("0.01"), debit=D("99999999999.00")),
+            LineInput(account="1210", currency="USD", amount_currency=D("0.01"), debit=D("99999999999.00")),
             LineInput(account="4000", currency="USD", amount_currency=D("-0.01"), credit=D("99999999999.00"))])
     assert (refused.value.code, list(refused.value.fields)) == ("rate.invalid", ["lines[0].rate"])
     assert not Entry.objects.filter(company=rates).exists()

@@ -36,7 +36,7 @@ def test_posted_lines_cannot_be_updated_or_deleted(books):
 
 def test_lines_cannot_be_moved_into_or_added_to_a_posted_entry(books):
     posted = post_sale(books)
-    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale(), check_permission=False)
+    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale(company=books), check_permission=False)
     draft_line = draft.lines.first()
     refused("UPDATE ledger_line SET entry_id = %s WHERE id = %s", [posted.pk, draft_line.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -64,7 +64,7 @@ def test_only_the_move_to_reversed_is_allowed_and_it_is_final(books):
 
 
 def test_drafts_stay_editable(books):
-    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale(), check_permission=False)
+    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale(company=books), check_permission=False)
     raw("UPDATE ledger_line SET label = 'edited' WHERE entry_id = %s", [draft.pk])
     raw("UPDATE ledger_entry SET description = 'edited' WHERE id = %s", [draft.pk])
     raw("DELETE FROM ledger_line WHERE entry_id = %s", [draft.pk])
@@ -89,7 +89,7 @@ def test_a_large_bulk_posting_keeps_the_insert_guard_in_place(books):
 
     count = BULK_LINES // 2 + 1
     result = post_entries_bulk(actor=None, company=books, check_permission=False,
-                               entries=[EntryInput("SAL", DAY, sale("10.00")) for _ in range(count)])
+                               entries=[EntryInput("SAL", DAY, sale("10.00", company=books)) for _ in range(count)])
     assert result.lines >= BULK_LINES
     posted = Entry.objects.get(pk=result.ids[0])
     refused(

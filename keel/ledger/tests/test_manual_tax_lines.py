@@ -22,6 +22,7 @@ from keel.ledger.services.posting import (
 )
 from keel.ledger.services.taxes import create_tax_code, set_tax_code_active
 from keel.ledger.tax_reports import get_tax_return
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
 def _sale(company, *, tax_code="S20", **extra):
     return post_entry(actor=None, company=company, journal="SAL", date=dt.date(2026, 3, 10), check_permission=False,
-                      lines=[LineInput(account="1200", debit=D("120.00")),
+                      lines=[LineInput(account="1200", party=party_for(company, "1200"), debit=D("120.00")),
                              LineInput(account="4000", credit=D("100.00"), tax_code=tax_code, **extra),
                              LineInput(account="2200", credit=D("20.00"), tax_code=tax_code)])
 
@@ -55,7 +56,7 @@ def test_a_code_with_its_own_account_is_the_tax_only_on_that_account(books):
     create_tax_code(actor=None, company=books, code="ECO", name="Eco tax", rate="2", account="2210",
                     base_box="30", tax_box="31", check_permission=False)
     entry = post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 10), check_permission=False,
-                       lines=[LineInput(account="1200", debit=D("102.00")),
+                       lines=[LineInput(account="1200", party=party_for(books, "1200"), debit=D("102.00")),
                               LineInput(account="4000", credit=D("100.00"), tax_code="ECO"),
                               LineInput(account="2210", credit=D("2.00"), tax_code="ECO")])
     roles = dict(Line.objects.filter(entry=entry).values_list("account__code", "tax_role"))
@@ -72,7 +73,7 @@ def test_an_explicit_role_is_kept(books):
 def test_a_role_without_a_code_is_refused_and_nothing_is_written(books):
     with pytest.raises(ValidationFailed) as refused:
         post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 10), check_permission=False,
-                   lines=[LineInput(account="1200", debit=D(10)), LineInput(account="4000", credit=D(10), tax_role="base")])
+                   lines=[LineInput(account="1200", party=party_for(books, "1200"), debit=D(10)), LineInput(account="4000", credit=D(10), tax_role="base")])
     assert (refused.value.code, refused.value.fields) == ("line.tax_role_without_code",
                                                           {"lines[1].tax_code": [refused.value.message]})
     assert not Entry.objects.filter(company=books).exists()
@@ -81,7 +82,7 @@ def test_a_role_without_a_code_is_refused_and_nothing_is_written(books):
 def test_the_api_takes_a_tax_role_and_shows_it(books, accountant):
     api = ApiClient(accountant, books)
     response = api.post("/api/ledger/entries", {"journal": "SAL", "date": "2026-03-10", "post": True, "lines": [
-        {"account": "1200", "debit": "120.00"},
+        {"account": "1200", "debit": "120.00", "party": party_for(books, "1200")},
         {"account": "4000", "credit": "100.00", "tax_code": "S20"},
         {"account": "2200", "credit": "20.00", "tax_code": "S20", "tax_role": "tax"}]})
     assert response.status_code == 201, response.content
@@ -89,7 +90,8 @@ def test_the_api_takes_a_tax_role_and_shows_it(books, accountant):
     assert roles == {"1200": "", "4000": "base", "2200": "tax"}
     assert get_tax_return(books, *MARCH).box("1") == D("20.00")
     bad = api.post("/api/ledger/entries", {"journal": "SAL", "date": "2026-03-10", "post": True, "lines": [
-        {"account": "1200", "debit": "1"}, {"account": "4000", "credit": "1", "tax_code": "S20", "tax_role": "vat"}]})
+        {"account": "1200", "debit": "1", "party": party_for(books, "1200")},
+        {"account": "4000", "credit": "1", "tax_code": "S20", "tax_role": "vat"}]})
     assert bad.status_code in (400, 422)
     assert Entry.objects.filter(company=books).count() == 1
 
@@ -108,7 +110,7 @@ def test_an_inactive_tax_code_is_refused_at_posting_but_a_reversal_may_use_it(bo
 def test_an_inactive_cost_centre_is_refused_at_posting_not_in_a_draft(books):
     centre = create_cost_centre(actor=None, company=books, code="OPS", name="Operations", check_permission=False)
     set_cost_centre_active(actor=None, cost_centre=centre, is_active=False, check_permission=False)
-    lines = [LineInput(account="6100", debit=D(10), cost_centre="OPS"), LineInput(account="1200", credit=D(10))]
+    lines = [LineInput(account="6100", debit=D(10), cost_centre="OPS"), LineInput(account="1200", party=party_for(books, "1200"), credit=D(10))]
     draft = create_draft_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 10), lines=lines,
                                check_permission=False)
     with pytest.raises(ValidationFailed) as refused:

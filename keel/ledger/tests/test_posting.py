@@ -27,7 +27,7 @@ from keel.ledger.services import (
     update_draft_entry,
     verify_balances,
 )
-from keel.ledger.tests.factories import DAY, lines, post_sale, sale
+from keel.ledger.tests.factories import DAY, lines, party_for, post_sale, sale
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def balance(company, code):
 
 def test_posting_writes_a_numbered_entry_its_lines_balances_and_an_activity(books, accountant):
     entry = post_entry(actor=accountant, company=books, journal="SAL", date=DAY, reference="INV-1",
-                       description="Consulting", lines=sale("120.50"))
+                       description="Consulting", lines=sale("120.50", company=books))
 
     assert entry.status == EntryStatus.POSTED
     assert entry.number == "SAL/2026/000001"
@@ -94,7 +94,7 @@ def test_lines_carry_party_cost_centre_due_date_and_source(books, accountant):
 def test_a_foreign_currency_line_takes_the_rate_of_its_date(books, owner):
     set_rate(actor=owner, company=books, currency="USD", on_date=dt.date(2026, 3, 1), rate="0.9")
     entry = post_entry(actor=owner, company=books, journal="SAL", date=DAY, lines=[
-        LineInput(account="1200", currency="USD", amount_currency="110.00"),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency="110.00"),
         LineInput(account="4000", currency="USD", amount_currency="-110.00"),
     ])
     receivable, income = entry.lines.order_by("position")
@@ -108,7 +108,7 @@ def test_a_foreign_payment_into_a_base_bank_balances_with_an_exchange_difference
     entry = post_entry(actor=None, company=books, journal="BNK", date=DAY, check_permission=False, lines=[
         LineInput(account="1400", currency="USD", amount_currency="100", rate="0.92"),
         LineInput(account="7300", debit="3.00"),
-        LineInput(account="1200", currency="USD", amount_currency="-100", credit="95.00", rate="0.95"),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency="-100", credit="95.00", rate="0.95"),
     ])
     assert entry.lines.count() == 3
     assert verify_balances(books).ok
@@ -117,7 +117,7 @@ def test_a_foreign_payment_into_a_base_bank_balances_with_an_exchange_difference
 def test_an_exchange_difference_line_moves_only_the_base_value_of_a_foreign_balance(books):
     """An explicit zero foreign amount with a base amount: what revaluations and settlements post."""
     post_entry(actor=None, company=books, journal="GEN", date=DAY, check_permission=False, lines=[
-        LineInput(account="1200", currency="USD", amount_currency="0", debit="4.00"),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency="0", debit="4.00"),
         LineInput(account="7300", credit="4.00"),
     ])
     row = Balance.objects.for_company(books).get(account__code="1200", currency_id="USD")
@@ -127,14 +127,14 @@ def test_an_exchange_difference_line_moves_only_the_base_value_of_a_foreign_bala
 
 def test_a_foreign_line_without_its_foreign_amount_is_refused(books):
     refused(books, "line.amount_currency_missing", "lines[0].amount_currency", lines=[
-        LineInput(account="1200", currency="USD", debit="4.00"),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", debit="4.00"),
         LineInput(account="4000", credit="4.00"),
     ])
 
 
 def refused(company, code, field=None, **kwargs):
     before = counts(company)
-    params = {"actor": None, "company": company, "journal": "SAL", "date": DAY, "lines": sale(),
+    params = {"actor": None, "company": company, "journal": "SAL", "date": DAY, "lines": sale(company=company),
               "check_permission": False}
     params.update(kwargs)
     with pytest.raises(ValidationFailed) as exc:
@@ -147,12 +147,12 @@ def refused(company, code, field=None, **kwargs):
 
 
 def test_an_unbalanced_entry_is_refused(books):
-    error = refused(books, "entry.unbalanced", "lines", lines=lines(("1200", "100", "0"), ("4000", "0", "99.99")))
+    error = refused(books, "entry.unbalanced", "lines", lines=lines(("1200", "100", "0"), ("4000", "0", "99.99"), company=books))
     assert "0.01" in error.message
 
 
 def test_an_entry_needs_two_lines(books):
-    refused(books, "entry.too_few_lines", lines=[LineInput(account="1200", debit="1")])
+    refused(books, "entry.too_few_lines", lines=[LineInput(account="1200", party=party_for(books, "1200"), debit="1")])
 
 
 def test_a_date_without_period_is_refused(books):
@@ -167,9 +167,9 @@ def test_an_inactive_account_is_refused(books, owner):
 def test_an_account_of_another_company_is_refused(books, other_books):
     foreign = account(other_books, "4000")
     refused(books, "account.other_company", "lines[1].account",
-            lines=[LineInput(account="1200", debit="1"), LineInput(account=foreign, credit="1")])
+            lines=[LineInput(account="1200", party=party_for(books, "1200"), debit="1"), LineInput(account=foreign, credit="1")])
     refused(books, "account.other_company", "lines[1].account",
-            lines=[LineInput(account="1200", debit="1"), LineInput(account=foreign.pk, credit="1")])
+            lines=[LineInput(account="1200", party=party_for(books, "1200"), debit="1"), LineInput(account=foreign.pk, credit="1")])
 
 
 def test_an_unknown_account_code_is_refused(books):
@@ -183,21 +183,21 @@ def test_a_party_of_another_company_is_refused(books, other_books):
 
 
 def test_more_decimals_than_the_currency_allows_are_refused(books):
-    refused(books, "money.too_many_decimals", "lines[0].debit", lines=lines(("1200", "1.005", "0"), ("4000", "0", "1.005")))
+    refused(books, "money.too_many_decimals", "lines[0].debit", lines=lines(("1200", "1.005", "0"), ("4000", "0", "1.005"), company=books))
 
 
 def test_negative_and_double_sided_lines_are_refused(books):
-    refused(books, "line.negative_amount", "lines[0].debit", lines=lines(("1200", "-1", "0"), ("4000", "0", "-1")))
+    refused(books, "line.negative_amount", "lines[0].debit", lines=lines(("1200", "-1", "0"), ("4000", "0", "-1"), company=books))
     refused(books, "line.debit_and_credit", "lines[0].debit",
-            lines=[LineInput(account="1200", debit="1", credit="1"), LineInput(account="4000", credit="0")])
+            lines=[LineInput(account="1200", party=party_for(books, "1200"), debit="1", credit="1"), LineInput(account="4000", credit="0")])
     refused(books, "money.not_a_number", "lines[0].debit",
-            lines=[LineInput(account="1200", debit="ten"), LineInput(account="4000", credit="10")])
-    refused(books, "line.zero", "lines[1].debit", lines=lines(("1200", "1", "0"), ("4000", "0", "0"), ("4000", "0", "1")))
+            lines=[LineInput(account="1200", party=party_for(books, "1200"), debit="ten"), LineInput(account="4000", credit="10")])
+    refused(books, "line.zero", "lines[1].debit", lines=lines(("1200", "1", "0"), ("4000", "0", "0"), ("4000", "0", "1"), company=books))
 
 
 def test_a_missing_rate_is_refused_with_a_clear_code(books):
     error = refused(books, "rate.not_found", "lines[0].rate", lines=[
-        LineInput(account="1200", currency="USD", amount_currency="10"),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency="10"),
         LineInput(account="4000", currency="USD", amount_currency="-10"),
     ])
     assert "USD" in error.message
@@ -210,9 +210,9 @@ def test_an_unknown_journal_is_refused(books):
 def test_posting_needs_the_ledger_post_permission(books, clerk, outsider):
     before = counts(books)
     with pytest.raises(PermissionDenied):
-        post_entry(actor=clerk, company=books, journal="SAL", date=DAY, lines=sale())
+        post_entry(actor=clerk, company=books, journal="SAL", date=DAY, lines=sale(company=books))
     with pytest.raises(NotFound):
-        post_entry(actor=outsider, company=books, journal="SAL", date=DAY, lines=sale())
+        post_entry(actor=outsider, company=books, journal="SAL", date=DAY, lines=sale(company=books))
     assert counts(books) == before
 
 
@@ -237,7 +237,7 @@ def test_a_draft_is_saved_unbalanced_edited_and_posted_later(books, accountant):
 
 
 def test_a_draft_can_be_deleted(books, accountant):
-    draft = create_draft_entry(actor=accountant, company=books, journal="GEN", date=DAY, lines=sale())
+    draft = create_draft_entry(actor=accountant, company=books, journal="GEN", date=DAY, lines=sale(company=books))
     delete_draft_entry(actor=accountant, entry=draft)
     assert not Entry.objects.filter(pk=draft.pk).exists() and not Line.objects.for_company(books).exists()
 
@@ -270,9 +270,9 @@ def test_a_reversal_is_allowed_on_an_account_deactivated_since(books, owner):
 
 def test_bulk_posting_numbers_in_date_order_and_keeps_balances(books, owner):
     entries = [
-        EntryInput(journal="SAL", date=dt.date(2026, 3, 20 - i), lines=sale(f"{i + 1}.00"), reference=f"R{i}")
+        EntryInput(journal="SAL", date=dt.date(2026, 3, 20 - i), lines=sale(f"{i + 1}.00", company=books), reference=f"R{i}")
         for i in range(5)
-    ] + [EntryInput(journal="PUR", date=DAY, lines=lines(("5000", "7", "0"), ("2100", "0", "7")))]
+    ] + [EntryInput(journal="PUR", date=DAY, lines=lines(("5000", "7", "0"), ("2100", "0", "7"), company=books))]
     result = post_entries_bulk(actor=owner, company=books, entries=entries, batch_size=4, record_each=True)
 
     assert (result.entries, result.lines) == (6, 12)
@@ -286,8 +286,8 @@ def test_bulk_posting_numbers_in_date_order_and_keeps_balances(books, owner):
 
 def test_bulk_posting_validates_everything_before_writing(books, owner):
     before = counts(books)
-    entries = [EntryInput(journal="SAL", date=DAY, lines=sale()) for _ in range(3)]
-    entries.append(EntryInput(journal="SAL", date=DAY, lines=lines(("1200", "1", "0"), ("4000", "0", "2"))))
+    entries = [EntryInput(journal="SAL", date=DAY, lines=sale(company=books)) for _ in range(3)]
+    entries.append(EntryInput(journal="SAL", date=DAY, lines=lines(("1200", "1", "0"), ("4000", "0", "2"), company=books)))
     with pytest.raises(ValidationFailed) as exc:
         post_entries_bulk(actor=owner, company=books, entries=entries, batch_size=2)
     assert exc.value.code == "entry.unbalanced" and exc.value.extra == {"entry": 3}
@@ -295,7 +295,7 @@ def test_bulk_posting_validates_everything_before_writing(books, owner):
 
 
 def test_bulk_posting_records_one_activity_per_batch_by_default(books, owner):
-    entries = [EntryInput(journal="SAL", date=DAY, lines=sale()) for _ in range(5)]
+    entries = [EntryInput(journal="SAL", date=DAY, lines=sale(company=books)) for _ in range(5)]
     result = post_entries_bulk(actor=owner, company=books, entries=entries, batch_size=6)
     activities = list(Activity.objects.filter(company=books, verb="ledger.entries_bulk_posted").order_by("seq"))
     assert [a.data["entries"] for a in activities] == [3, 2]
@@ -317,7 +317,8 @@ def test_a_large_bulk_batch_stores_every_line_as_given(books, owner):
         tagged = i % 3 == 0
         entries.append(EntryInput("SAL", DAY + dt.timedelta(days=i % 20), reference=f"R{i}", source_type="test.doc",
                                   source_id=str(i), lines=[
-            LineInput(account="1200", debit=amount, party=party.pk if tagged else None,
+            # 1210, not the receivables: their lines always name a party, and this one is optional.
+            LineInput(account="1210", debit=amount, party=party.pk if tagged else None,
                       due_date=DAY + dt.timedelta(days=30) if tagged else None, label=f"line {i}" if i % 2 else ""),
             LineInput(account="4000", credit=amount, cost_centre="OPS" if tagged else None,
                       source_type="test.doc" if tagged else "", source_id=str(i) if tagged else ""),
@@ -347,7 +348,7 @@ def test_lines_for_source_finds_a_documents_posted_lines(books, owner):
     from keel.ledger.selectors import lines_for_source
 
     post_entry(actor=owner, company=books, journal="SAL", date=DAY, lines=[
-        LineInput(account="1200", debit=Decimal("50"), source_type="billing.invoice", source_id="7"),
+        LineInput(account="1200", party=party_for(books, "1200"), debit=Decimal("50"), source_type="billing.invoice", source_id="7"),
         LineInput(account="4000", credit=Decimal("50"), source_type="billing.invoice", source_id="7"),
     ])
     post_sale(books, owner, amount="20.00")

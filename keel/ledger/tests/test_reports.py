@@ -30,6 +30,7 @@ from keel.ledger.reports import (
 )
 from keel.ledger.services import LineInput, post_entry
 from keel.ledger.services.chart import create_cost_centre
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,8 @@ Q1 = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 
 
 def post(company, day, *pairs, journal="GEN"):
-    lines = [LineInput(account=code, debit=D(debit), credit=D(credit), cost_centre=centre)
+    lines = [LineInput(account=code, debit=D(debit), credit=D(credit), cost_centre=centre,
+                       party=party_for(company, code))
              for code, debit, credit, centre in ((*p, None) if len(p) == 3 else p for p in pairs)]
     return post_entry(actor=None, company=company, journal=journal, date=day, lines=lines, check_permission=False)
 

@@ -112,7 +112,7 @@ def test_a_source_document_is_linked_from_its_line(story, accountant, client_for
     party = create_party(actor=owner, company=story, name="Hooli")
     import datetime as dt
 
-    post_entry(actor=None, company=story, journal="SAL", date=dt.date(2026, 3, 20), lines=sale("10"),
+    post_entry(actor=None, company=story, journal="SAL", date=dt.date(2026, 3, 20), lines=sale("10", company=story),
                source_type="core.party", source_id=str(party.pk), check_permission=False)
     content = client_for(accountant).get(f"/ledger/reports/general-ledger/{RANGE}&account=4000").content.decode()
     assert f'href="/parties/{party.pk}/"' in content

@@ -23,7 +23,7 @@ from keel.ledger.services.revaluation import (
     preview_revaluation,
     undo_revaluation,
 )
-from keel.ledger.tests.factories import set_up_books
+from keel.ledger.tests.factories import party_for, set_up_books
 from keel.web.tests.pages import Page, page_tests
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,8 @@ def customer(company) -> Party:
 def usd_sale(company, *, amount="100.00", day=JAN_10, party=None, rate=None):
     """A USD receivable against USD sales (at the day's rate, or `rate`)."""
     return post_entry(actor=None, company=company, journal="SAL", date=day, check_permission=False, lines=[
-        LineInput(account="1200", currency="USD", amount_currency=Decimal(amount), rate=rate, party=party),
+        LineInput(account="1200", currency="USD", amount_currency=Decimal(amount), rate=rate,
+                  party=party or party_for(company, "1200")),
         LineInput(account="4000", currency="USD", amount_currency=-Decimal(amount), rate=rate),
     ])
 
@@ -103,7 +104,7 @@ def test_revaluation_posts_the_gain_at_period_end_and_reverses_it_next_period(ra
 def test_a_loss_on_a_payable_goes_to_exchange_losses(rates, owner):
     post_entry(actor=None, company=rates, journal="PUR", date=JAN_10, check_permission=False, lines=[
         LineInput(account="6200", currency="USD", amount_currency=Decimal("200.00")),
-        LineInput(account="2100", currency="USD", amount_currency=Decimal("-200.00")),
+        LineInput(account="2100", party=party_for(rates, "2100"), currency="USD", amount_currency=Decimal("-200.00")),
     ])
     revaluation = post_revaluation(actor=owner, company=rates, period_end=JAN_31)
     assert revaluation.loss == Decimal("10") and revaluation.gain == 0
@@ -186,6 +187,7 @@ def test_paying_a_payable_at_a_worse_rate_posts_a_realized_loss(rates, owner):
     result = post_realized_difference(
         actor=owner, company=rates, account="2100", currency="USD", amount_currency="-200.00",
         booked_amount="-180.00", settled_amount_currency="-200.00", settled_amount="-200.00", date=JAN_31,
+        party=party_for(rates, "2100"),
     )
     assert result.difference == Decimal("-20.00")
     lines = {line.account.code: (line.debit, line.credit) for line in result.entry.lines.select_related("account")}

@@ -22,6 +22,7 @@ from keel.ledger.services.taxes import (
     update_tax_code,
 )
 from keel.ledger.tax_reports import get_tax_return, list_box_lines, tax_return_csv
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def canada(company, *, price_included=False):
 def post_document(company, lines, *, rounding="line", day=MARCH_1):
     computation = compute_taxes(kind="sales", company=company, lines=lines, rounding=rounding)
     return post_entry(actor=None, company=company, journal="SAL", date=day, check_permission=False,
-                      lines=tax_line_inputs(computation, accounts="4000", counterpart="1200"))
+                      lines=tax_line_inputs(computation, accounts="4000", counterpart="1200", party=party_for(company, "1200")))
 
 
 def posted(entry):
@@ -199,7 +200,7 @@ def test_a_purchase_group_counts_what_was_bought_and_deducted(books):
                     components=["P5", "PQST"], check_permission=False)
     computation = compute_taxes(kind="purchase", company=books, lines=[DocumentLine(amount="200.00", tax_codes=["PGSTQST"])])
     post_entry(actor=None, company=books, journal="PUR", date=MARCH_1, check_permission=False,
-               lines=tax_line_inputs(computation, accounts="6200", counterpart="2100"))
+               lines=tax_line_inputs(computation, accounts="6200", counterpart="2100", party=party_for(books, "2100")))
     report = get_tax_return(books, MARCH_1, MARCH_31)
     assert (report.box("7"), report.box("4"), report.box("4Q")) == (D("200.00"), D("10.00"), D("19.95"))
 
@@ -353,7 +354,7 @@ def test_a_tax_line_posted_by_hand_on_a_group_code_is_refused(books):
     before = Entry.objects.for_company(books).count()
     with pytest.raises(ValidationFailed) as refusal:
         post_entry(actor=None, company=books, journal="SAL", date=MARCH_1, check_permission=False, lines=[
-            LineInput(account="1200", debit=D("114.98")),
+            LineInput(account="1200", party=party_for(books, "1200"), debit=D("114.98")),
             LineInput(account="4000", credit=D("100.00"), tax_code="GSTQST", tax_role="base"),
             LineInput(account="2200", credit=D("14.98"), tax_code="GSTQST", tax_role="tax"),
         ])

@@ -25,7 +25,7 @@ from keel.ledger.services.taxes import (
     update_tax_code,
 )
 from keel.ledger.tax_reports import get_tax_return, list_box_lines, tax_return_csv
-from keel.ledger.tests.factories import set_up_books
+from keel.ledger.tests.factories import party_for, set_up_books
 from keel.web.tests.pages import Page, page_tests
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def post_document(company, lines, *, counterpart="1200", accounts="4000", roundi
     kind = "purchase" if journal == "PUR" else "sales"
     computation = compute_taxes(kind=kind, company=company, lines=lines, rounding=rounding)
     return post_entry(actor=None, company=company, journal=journal, date=day, check_permission=False,
-                      lines=tax_line_inputs(computation, accounts=accounts, counterpart=counterpart))
+                      lines=tax_line_inputs(computation, accounts=accounts, counterpart=counterpart, party=party_for(company, counterpart)))
 
 
 # -- tax codes -----------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_creating_a_tax_code_records_it_and_defaults_its_account_to_the_role(boo
     assert tax_code.rate == D("13.5") and tax_code.account is None
     assert Activity.objects.filter(company=books, verb="ledger.tax_code_changed", subject_id=str(tax_code.pk)).exists()
     computation = compute_taxes(kind="purchase", company=books, lines=[DocumentLine(amount="200.00", tax_codes=["P13"])])
-    lines = tax_line_inputs(computation, accounts="6200", counterpart="2100")
+    lines = tax_line_inputs(computation, accounts="6200", counterpart="2100", party=party_for(books, "2100"))
     tax_line = next(line for line in lines if line.tax_role == "tax")
     assert (tax_line.debit, tax_line.credit) == (D("27.00"), 0)
     assert Account.objects.get(pk=tax_line.account).code == "1300"  # the chart's tax deductible account
@@ -373,7 +373,7 @@ def test_a_foreign_document_posts_in_its_currency_at_its_rate_and_balances_in_bo
     computation = compute_taxes(kind="sales", company=books, currency="USD", lines=[
         DocumentLine(amount="33.33", tax_codes=["S20"]), DocumentLine(amount="33.33", tax_codes=["S20"]),
         DocumentLine(amount="33.34", tax_codes=["S20"])])
-    lines = tax_line_inputs(computation, accounts="4000", counterpart="1200", rate="0.8333")
+    lines = tax_line_inputs(computation, accounts="4000", counterpart="1200", rate="0.8333", party=party_for(books, "1200"))
     entry = post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 10), lines=lines,
                        check_permission=False)
     posted = list(entry.lines.select_related("account").order_by("position"))
@@ -391,9 +391,9 @@ def test_a_foreign_document_posts_in_its_currency_at_its_rate_and_balances_in_bo
 def test_a_foreign_document_needs_its_rate_and_a_home_one_takes_none(books):
     foreign = compute_taxes(kind="sales", company=books, currency="USD", lines=[DocumentLine(amount="10", tax_codes=["S20"])])
     with pytest.raises(ValidationFailed) as refused:
-        tax_line_inputs(foreign, accounts="4000", counterpart="1200")
+        tax_line_inputs(foreign, accounts="4000", counterpart="1200", party=party_for(books, "1200"))
     assert refused.value.code == "rate.not_found"
     home = compute_taxes(kind="sales", company=books, lines=[DocumentLine(amount="10", tax_codes=["S20"])])
     with pytest.raises(ValidationFailed) as needless:
-        tax_line_inputs(home, accounts="4000", counterpart="1200", rate="1.1")
+        tax_line_inputs(home, accounts="4000", counterpart="1200", rate="1.1", party=party_for(books, "1200"))
     assert needless.value.code == "tax.rate_not_needed"

@@ -15,6 +15,7 @@ from keel.ledger.models import TaxCode, TaxCodeComponent
 from keel.ledger.services.posting import post_entry
 from keel.ledger.services.taxes import DocumentLine, compute_taxes, tax_line_inputs
 from keel.ledger.tax_reports import get_tax_return
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,7 @@ def test_a_posted_group_document_balances_and_fills_the_return(books, document, 
     _group(books, rate, included)
     lines = [DocumentLine(amount=amount, tax_codes=[code]) for amount, code in document]
     computation = compute_taxes(kind="sales", company=books, lines=lines, rounding=rounding)
-    inputs = tax_line_inputs(computation, accounts="4000", counterpart="1200")
+    inputs = tax_line_inputs(computation, accounts="4000", counterpart="1200", party=party_for(books, "1200"))
     assert sum((i.debit for i in inputs), Decimal(0)) == sum((i.credit for i in inputs), Decimal(0))
     day = dt.date(2026, 3, 1)
     with transaction.atomic():

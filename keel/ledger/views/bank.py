@@ -342,6 +342,8 @@ def bank_statement_reconcile(request, pk: int):
     for line in open_lines:
         line.proposals = [(p, proposed[p.line_id]) for p in proposals.get(line.pk, []) if p.line_id in proposed]
         line.candidates = candidates.get(line.pk, [])
+        # The party of a write-off to receivables or payables: a search-select per line, ids of its own.
+        line.party_field = ReconcileForm(company=company, auto_id=f"id_%s_{line.pk}")["write_off_party"]
     done_page = Paginator(statement.lines.filter(is_reconciled=True), 50).get_page(request.GET.get("done_page"))
     done_lines = list(done_page.object_list)
     matches = _matches_by_line(company, done_lines)
@@ -352,7 +354,7 @@ def bank_statement_reconcile(request, pk: int):
     return render(request, "ledger/bank/reconcile.html", {
         "statement": statement, "summary": reconciliation_services.statement_summary(statement),
         "page_obj": open_page, "open_lines": open_lines, "done_page": done_page, "done_lines": done_lines,
-        "accounts": accounts, "here": request.get_full_path(),
+        "accounts": accounts, "here": request.get_full_path(), "party_media": ReconcileForm().media,
     })
 
 
@@ -366,14 +368,15 @@ def bank_line_reconcile(request, pk: int):
     """Accept a proposal, reconcile a split, or book the line (or the difference) to an account."""
     line = reconciliation_services.get_statement_line(request.company, pk)
     default = reverse("ledger:bank_statement_reconcile", kwargs={"pk": line.statement_id})
-    form = ReconcileForm(request.POST)
+    form = ReconcileForm(request.POST, company=request.company)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(safe_next(request, default))
     data = form.cleaned_data
     outcome = run(request.company, RECONCILIATION_DOCUMENT, lambda: reconciliation_services.reconcile_statement_line(
         actor=request.user, statement_line=line, line_ids=data["line_ids"],
-        write_off_account=data["write_off_account"] or None, write_off_label=data["write_off_label"]))
+        write_off_account=data["write_off_account"] or None, write_off_label=data["write_off_label"],
+        write_off_party=data["write_off_party"]))
     if outcome.ok:
         entry = outcome.result.entry
         booked = f"; entry {entry.number} posted" if entry is not None else ""

@@ -1,4 +1,4 @@
-"""The ledger pages: settling foreign-currency items (open items, settlements, undo).
+"""The ledger pages: settling open items in any currency (open items, settlements, undo).
 Thin: the form filters, services/settlements.py decides."""
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ def open_items(request):
             raise PermissionDenied("Your role does not allow 'ledger.post'.")
         if settle_form.is_valid():
             values = settle_form.cleaned_data
-            outcome = run(company, SETTLEMENT_DOC, lambda: settlements.settle_items(
-                actor=request.user, company=company, lines=request.POST.getlist("lines"), date=values["date"]))
+            # A chosen line settles the part typed next to it, else all that is open of it.
+            allocations = [{"line": line_id, "amount": request.POST.get(f"amount-{line_id}", "").strip() or None}
+                           for line_id in request.POST.getlist("lines")]
+            outcome = run(company, SETTLEMENT_DOC, lambda: settlements.settle_open_items(
+                actor=request.user, company=company, allocations=allocations, date=values["date"]))
             if outcome.ok:
                 settlement = outcome.result
                 entry = f" (entry {settlement.entry.number})" if settlement.entry else " (no difference to post)"
@@ -69,10 +72,11 @@ def open_items(request):
         else:
             messages.error(request, "Check the date.")
         return redirect(request.get_full_path())
+    page = page_of(lines.order_by("account__code", "party_id", "date", "id"), request)
     return render(request, "ledger/settlements/open_items.html", {
         "filter_form": form, "settle_form": settle_form, "can_post": can_post,
         "totals": settlements.open_item_totals(company, lines),
-        "page_obj": page_of(lines.order_by("account__code", "party_id", "date", "id"), request),
+        "page_obj": page, "lines": settlements.open_amounts(company, page.object_list),
         "today": timezone.localdate(),
     })
 
@@ -92,10 +96,10 @@ def _settlement(request, pk: int, permission: str = "ledger.view") -> Settlement
 @company_page("ledger.view", methods=["GET"])
 def settlement_detail(request, pk: int):
     settlement = _settlement(request, pk)
-    lines = [settled.line for settled in settlement.settled_lines.select_related("line__entry", "line__account")
-             .order_by("line__date", "line_id")]
+    allocations = settlement.settled_lines.select_related("line__entry", "line__account").order_by("line__date",
+                                                                                                   "line_id")
     return render(request, "ledger/settlements/settlement_detail.html", {
-        "settlement": settlement, "lines": lines,
+        "settlement": settlement, "allocations": allocations,
         "can_post": has_permission(request.user, request.company, "ledger.post"),
     })
 
@@ -119,7 +123,7 @@ urlpatterns = [
     path("settlements/<int:pk>/undo/", settlement_undo, name="settlement_undo"),
 ]
 
-add(NavItem("Accounting", "Foreign open items", "ledger:open_items", "ledger.view", order=32))
+add(NavItem("Accounting", "Open items", "ledger:open_items", "ledger.view", order=32))
 add(NavItem("Accounting", "Settlements", "ledger:settlement_list", "ledger.view", order=34))
 
 # Entries of settlements name them as their source (source_type "ledger.settlement").
