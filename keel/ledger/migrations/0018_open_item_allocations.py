@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_load_currencies'),
-        ('ledger', '0012_statement_line_date_index'),
+        ("ledger", "0017_posted_entry_digest"),
     ]
 
     operations = [
