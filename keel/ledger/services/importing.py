@@ -126,8 +126,11 @@ class ImportProblem:
     at: int = 0  # where it sorts: the line, or the entry's first line
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else f"entry {self.entry}"
-        return f"{where}: {self.message}"
+        if self.line:
+            return f"line {self.line}: {self.message}"
+        if self.entry:
+            return f"entry {self.entry} (line {self.at}): {self.message}"
+        return self.message
 
 
 @dataclass
@@ -389,7 +392,7 @@ class _Import:
             if detail.startswith("field larger than field limit"):
                 detail = f"a field is longer than {field_size_limit():,} characters (is a quote left open?)"
             elif detail == "unexpected end of data":
-                detail = "a quote is left open (the file ends inside a field)"
+                detail = "a quote is left open (a field runs past the end of its line)"
             raise _malformed(previous + 1, detail)
         if self.progress is not None:
             self.progress(self.total_bytes, self.total_bytes)
@@ -483,8 +486,8 @@ class _Import:
             for message in problems:
                 self.problem(number, group.key, message)
             return
-        if group.bad:
-            return  # the entry will not be posted: its other rows were checked above all the same
+        if group.date is None:
+            return  # no date to check the line against (its problem is named above)
         line = LineInput(
             account=account, debit=amounts["debit"] if amounts["debit"] is not None else _ZERO,
             credit=amounts["credit"] if amounts["credit"] is not None else _ZERO, label=label,
@@ -503,7 +506,8 @@ class _Import:
                     break
             self.problem(number, group.key, f"{column + ': ' if column else ''}{exc.message}", exc.code)
             return
-        group.lines.append(checked)
+        if not group.bad:  # a bad entry's rows are still checked, each problem named
+            group.lines.append(checked)
 
     # -- entries and batches ----------------------------------------------------------------
 
@@ -518,8 +522,7 @@ class _Import:
                 group.index,
             )
         except KeelError as exc:
-            self.problem(None, group.key, f"entry {group.key} (line {group.first_line}): {exc.message}", exc.code,
-                         at=group.first_line)
+            self.problem(None, group.key, exc.message, exc.code, at=group.first_line)
             return
         if self.problem_count:
             return
