@@ -425,3 +425,30 @@ def test_a_fast_line_is_the_line_the_posting_checks_build(books):
 
     check()
     assert fast_lines > 20
+
+
+def test_an_entry_of_plain_lines_is_the_entry_the_posting_checks_build(books):
+    import datetime as dt
+
+    from keel.ledger.services.posting import EntryInput
+
+    run = importing._Import(actor=None, company=books, dry_run=True, progress=None, total_bytes=0)
+    validator = PrevalidatedValidator(books)
+
+    def group(journal, day, amounts):
+        lines = [validator.line(LineInput(account="6100", debit=Decimal(d)), 0, day, 0, True) for d in amounts[0]]
+        lines += [validator.line(LineInput(account="1400", credit=Decimal(c)), 1, day, 0, True) for c in amounts[1]]
+        return importing._Group(key="K", first_line=2, index=0, date_raw=str(day), journal_raw=journal, date=day,
+                                date_problem="", journal_problem="", reference="R" * 120, description="D",
+                                lines=lines)
+
+    day = dt.date(2026, 3, 5)
+    built = run.plain_entry(group("GEN", day, (["10.00", "2.50"], ["12.50"])))
+    full = validator.entry(EntryInput("GEN", day, group("GEN", day, (["10.00", "2.50"], ["12.50"])).lines,
+                                      "R" * 100, "D", "ledger.import", ""), 0)
+    assert built == full
+    # Anything the fast path does not take is left to the posting checks (which name it)
+    assert run.plain_entry(group("GEN", day, (["10.00"], ["9.00"]))) is None  # unbalanced
+    assert run.plain_entry(group("NOPE", day, (["1.00"], ["1.00"]))) is None  # unknown journal
+    assert run.plain_entry(group("GEN", dt.date(2031, 1, 1), (["1.00"], ["1.00"]))) is None  # no period
+    assert run.plain_entry(group("GEN", day, (["1.00"], []))) is None  # one line
