@@ -82,5 +82,5 @@ def get_import(request: HttpRequest, company_ref: CompanyRef, import_id: RecordI
     company = company_for(request, company_ref, "ledger.view")
     found = EntryImport.objects.for_company(company).filter(pk=import_id).first()
     if found is None:
-        raise NotFound("There is no such import.", code="import.not_found")
+        raise NotFound("There is no such import.", code="record.not_found")
     return found
