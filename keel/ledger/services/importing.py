@@ -43,7 +43,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import BinaryIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from keel.core.activity import record
@@ -599,6 +599,18 @@ def find_earlier_import(company: Company, digest: str) -> EntryImport | None:
     return EntryImport.objects.for_company(company).filter(file_digest=digest).order_by("id").first()
 
 
+def _check_repeat(company: Company, digest: str, *, accept_repeat: bool) -> EntryImport | None:
+    """The earlier import of this file, if any; refused unless the importer confirmed the repeat."""
+    earlier = find_earlier_import(company, digest)
+    if earlier is not None and not accept_repeat:
+        span = f", {earlier.first_number} .. {earlier.last_number}" if earlier.first_number else ""
+        raise ValidationFailed(
+            f"This file was imported already on {earlier.imported_at:%Y-%m-%d} (import #{earlier.pk}: "
+            f"{earlier.entries} entries{span}). Import it again only if its entries are new: confirm the repeat.",
+            code="import.repeated_file", field="file")
+    return earlier
+
+
 def import_entries(
     *, actor, company: Company, text: str | None = None, file: BinaryIO | None = None, file_name: str = "",
     dry_run: bool = False, accept_repeat: bool = False, check_permission: bool = True,
@@ -617,13 +629,7 @@ def import_entries(
     if file is None:
         file = io.BytesIO((text or "").encode("utf-8"))
     digest = file_digest(file)
-    earlier = find_earlier_import(company, digest)
-    if earlier is not None and not accept_repeat:
-        span = f", {earlier.first_number} .. {earlier.last_number}" if earlier.first_number else ""
-        raise ValidationFailed(
-            f"This file was imported already on {earlier.imported_at:%Y-%m-%d} (import #{earlier.pk}: "
-            f"{earlier.entries} entries{span}). Import it again only if its entries are new: confirm the repeat.",
-            code="import.repeated_file", field="file")
+    earlier = _check_repeat(company, digest, accept_repeat=accept_repeat)
     run = _Import(actor=actor, company=company, dry_run=dry_run, progress=progress, total_bytes=_size(file))
     source = _Source(file)
     result = ImportResult()
@@ -633,6 +639,13 @@ def import_entries(
         return _result(run, result)
     try:
         with transaction.atomic():
+            # Checked again inside the transaction: of two imports of one file at once, the
+            # second waits here (PostgreSQL: a lock on the company and digest; SQLite: the
+            # IMMEDIATE transaction) and then finds the first.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [company.pk, int(digest[:8], 16) - 2 ** 31])
+            earlier = _check_repeat(company, digest, accept_repeat=accept_repeat)
             batch_record = EntryImport.objects.create(
                 company=company, file_name=file_name[:200], file_digest=digest, repeat_of=earlier,
                 imported_by=actor if getattr(actor, "pk", None) else None)

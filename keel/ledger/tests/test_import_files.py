@@ -452,3 +452,24 @@ def test_an_entry_of_plain_lines_is_the_entry_the_posting_checks_build(books):
     assert run.plain_entry(group("NOPE", day, (["1.00"], ["1.00"]))) is None  # unknown journal
     assert run.plain_entry(group("GEN", dt.date(2031, 1, 1), (["1.00"], ["1.00"]))) is None  # no period
     assert run.plain_entry(group("GEN", day, (["1.00"], []))) is None  # one line
+
+
+def test_a_repeat_committed_meanwhile_is_found_inside_the_transaction(books, accountant, monkeypatch):
+    # Given the same file imported by someone else between the first check and the writing
+    text = _csv(ROWS)
+    assert _import(books, accountant, text).posted
+    before = _state(books)
+    real = importing.find_earlier_import
+    calls = []
+
+    def not_yet_the_first_time(company, digest):
+        calls.append(digest)
+        return None if len(calls) == 1 else real(company, digest)
+
+    monkeypatch.setattr(importing, "find_earlier_import", not_yet_the_first_time)
+    # When it is imported
+    with pytest.raises(ValidationFailed) as refused:
+        _import(books, accountant, text)
+    # Then the check inside the import's transaction refuses it, and nothing is written
+    assert refused.value.code == "import.repeated_file" and len(calls) == 2
+    assert _state(books) == before
