@@ -473,3 +473,11 @@ def test_a_repeat_committed_meanwhile_is_found_inside_the_transaction(books, acc
     # Then the check inside the import's transaction refuses it, and nothing is written
     assert refused.value.code == "import.repeated_file" and len(calls) == 2
     assert _state(books) == before
+
+
+def test_the_key_set_remembers_every_key_through_its_growth():
+    keys = importing._KeySet()
+    assert all(keys.add(f"E{n}") for n in range(5000))
+    assert keys.count == 5000 and len(keys.table) >= 5000 * 4 // 3
+    assert not any(keys.add(f"E{n}") for n in range(0, 5000, 7))
+    assert keys.add("E5000") and keys.add("")
