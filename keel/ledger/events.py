@@ -7,6 +7,9 @@ ENTRY_REVERSED = declare("ledger.entry_reversed", "A posted entry was reversed b
 ENTRIES_BULK_POSTED = declare(
     "ledger.entries_bulk_posted", "A batch of journal entries was posted in one call (import, run)"
 )
+ENTRIES_IMPORTED = declare(
+    "ledger.entries_imported", "A journal file was imported: its entries were posted, each linked to the import"
+)
 ENTRY_DRAFTED = declare("ledger.entry_drafted", "A draft journal entry was created or changed")
 ENTRY_DRAFT_DELETED = declare("ledger.entry_draft_deleted", "A draft journal entry was deleted")
 CHART_APPLIED = declare("ledger.chart_applied", "A chart of accounts template or file was loaded")

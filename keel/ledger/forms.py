@@ -76,10 +76,12 @@ class ChartImportForm(forms.Form):
 
 
 class EntryImportForm(ChartImportForm):
-    file = forms.FileField(help_text="CSV with the columns entry,date,journal,account,label,debit,credit "
-                                     "(optionally currency,amount_currency,rate,party,tax,cost_centre,due_date,reference,"
-                                     "description).")
+    file = forms.FileField(help_text="CSV (comma, semicolon or tab separated, UTF-8) with the columns "
+                                     "entry,date,journal,account,label,debit,credit and optionally the others below.")
     dry_run = forms.BooleanField(required=False, label="Only check the file (write nothing)")
+    accept_repeat = forms.BooleanField(required=False, label="This file was imported before: import it again",
+                                       help_text="Tick only when its entries are new (a file imported twice is "
+                                                 "refused otherwise).")
 
 
 class CostCentreForm(forms.Form):

@@ -14,6 +14,7 @@ add(NavItem("Ledger setup", "Cost centres", "ledger:cost_centre_list", "ledger.v
 add(NavItem("Ledger setup", "Fiscal years & periods", "ledger:period_list", "ledger.view", order=18))
 
 register_record_url("ledger.entry", "ledger:entry_detail")
+register_record_url("ledger.import", "ledger:entry_import_detail")
 register_record_url("ledger.account", "ledger:account_edit")
 register_record_url("ledger.accountgroup", "ledger:account_group_list", with_id=False)
 register_record_url("ledger.period", "ledger:period_list", with_id=False)

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from keel.ledger.api import aging, bank, books, budgets, reports, settlements, taxes
+from keel.ledger.api import aging, bank, books, budgets, imports, reports, settlements, taxes
 
 router = Router()
-for _area in (books, reports, taxes, budgets, bank, settlements, aging):
+for _area in (books, imports, reports, taxes, budgets, bank, settlements, aging):
     router.add_router("", _area.router)

@@ -18,6 +18,7 @@ from keel.ledger.models.books import (
     TaxCode,
 )
 from keel.ledger.models.budgets import *  # noqa: F403
+from keel.ledger.models.imports import *  # noqa: F403
 from keel.ledger.models.settlements import *  # noqa: F403
 from keel.ledger.models.taxes import *  # noqa: F403
 

@@ -928,6 +928,45 @@ def check_entries(*, company: Company, entries: Sequence[EntryInput]) -> list[tu
     return refusals
 
 
+# -- already-validated rows (the journal import) ---------------------------------------------
+
+# A line as the writer takes it, for callers that build it themselves after the same checks.
+ValidatedLine = _Line
+ValidatedEntry = _Entry
+
+
+class PrevalidatedValidator(_Validator):
+    """The posting validator for a caller that checked its lines already (the journal import
+    builds the common plain line itself, with the fast path's own checks): a `ValidatedLine`
+    is taken as it is, anything else gets the full line checks; the entry's checks (journal,
+    period open, balance, currencies) run as for every posting. So each line is validated
+    once, and the writer takes the result as it is."""
+
+    def line(self, raw, position: int, day: dt.date, index, for_posting: bool) -> _Line:  # noqa: FBT001 (as the base)
+        if type(raw) is _Line:
+            return raw
+        return super().line(raw, position, day, index, for_posting)
+
+
+def post_validated_entries(*, actor, company: Company, entries: list[_Entry]) -> BulkPostResult:
+    """Write entries that `PrevalidatedValidator(company).entry(...)` returned, as one batch in
+    date order (numbers follow dates within it), with one `ledger.entries_bulk_posted`
+    activity. The caller checked the permission and runs this inside its own transaction
+    (an import calls it once per batch, all in one transaction); the periods are re-checked
+    under lock as for every posting."""
+    ordered = sorted(entries, key=attrgetter("date"))
+    result = BulkPostResult()
+    if not ordered:
+        return result
+    with bulk_work():
+        _write_posted(company=company, actor=actor, entries=ordered, record_each=False)
+    result.entries = len(ordered)
+    result.lines = sum(len(e.lines) for e in ordered)
+    result.ids = [e.id for e in ordered]
+    result.numbers = [e.number for e in ordered]
+    return result
+
+
 def post_entries_bulk(
     *, actor, company: Company, entries: Sequence[EntryInput], batch_size: int = 20000,
     record_each: bool = False, check_permission: bool = True,

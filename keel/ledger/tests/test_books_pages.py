@@ -304,7 +304,7 @@ def test_importing_entries_from_the_page_is_all_or_nothing(books, web):
             "1,2026-03-01,GEN,6100,Rent,500,\n1,2026-03-01,GEN,1210,,,500\n")
     bad = good + "2,2026-03-02,GEN,6100,x,abc,\n2,2026-03-02,GEN,1210,,,1\n"
     response = web.post("/ledger/entries/import/", {"file": SimpleUploadedFile("e.csv", bad.encode())})
-    assert response.status_code == 200 and b"line 4: debit &#x27;abc&#x27; is not a number" in response.content
+    assert response.status_code == 200 and b"line 4: The debit &#x27;abc&#x27; is not a number." in response.content
     assert not Entry.objects.filter(company=books).exists()
     response = web.post("/ledger/entries/import/", {"file": SimpleUploadedFile("e.csv", good.encode()),
                                                     "dry_run": "on"})

@@ -77,7 +77,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(books, h
     assert failed.value.returncode == 1 and "nothing was imported" in str(failed.value)
     _, err = _capture_errors(tmp_path, bad)
     assert "line 7: '2026-02-30' is not a date (YYYY-MM-DD)" in err
-    assert "line 9: debit 'ten' is not a number" in err
+    assert "line 9: The debit 'ten' is not a number." in err
     assert "line 10: no account '9999' in the chart" in err
     assert "entry B3 (line 11): The entry does not balance: debit 10, credit 9" in err
     assert "line 13: no party 'Nobody' in acme" in err

@@ -74,17 +74,17 @@ def test_commas_between_groups_of_three_digits_are_thousands_separators(books, a
 
 
 @pytest.mark.parametrize(("raw", "credit", "message"), [
-    ("1,5", "15", "debit '1,5' is not a number; use a decimal point (1.5)"),
-    ("-1,5", "-15", "debit '-1,5' is not a number; use a decimal point (-1.5)"),
-    ("1,005", "1005", "debit '1,005' is ambiguous (a decimal comma or a thousands separator?); "
-                      "write 1.005 or 1005"),
-    ("1,23,456", "123456", f"debit '1,23,456' is not a number; {COMMA_HINT}"),
-    (",5", "5", f"debit ',5' is not a number; {COMMA_HINT}"),
-    ("1,", "1", f"debit '1,' is not a number; {COMMA_HINT}"),
-    ("1_000", "1000", "debit '1_000' is not a number; write it without underscores"),
-    ("1e3", "1000", "debit '1e3' is not a number"),
-    ("\uff11\uff10", "10", "debit '\uff11\uff10' is not a number"),  # fullwidth digits
-    ("NaN", "1", "debit 'NaN' is not a number"),
+    ("1,5", "15", "The debit '1,5' is not a number; use a decimal point (1.5)."),
+    ("-1,5", "-15", "The debit '-1,5' is not a number; use a decimal point (-1.5)."),
+    ("1,005", "1005", "The debit '1,005' is ambiguous (a decimal comma or a thousands separator?); "
+                      "write 1.005 or 1005."),
+    ("1,23,456", "123456", f"The debit '1,23,456' is not a number; {COMMA_HINT}."),
+    (",5", "5", f"The debit ',5' is not a number; {COMMA_HINT}."),
+    ("1,", "1", f"The debit '1,' is not a number; {COMMA_HINT}."),
+    ("1_000", "1000", "The debit '1_000' is not a number; write it without underscores."),
+    ("1e3", "1000", "The debit '1e3' is not a number."),
+    ("\uff11\uff10", "10", "The debit '\uff11\uff10' is not a number."),  # fullwidth digits
+    ("NaN", "1", "The debit 'NaN' is not a number."),
 ])
 def test_an_amount_that_is_not_a_plain_decimal_number_is_refused(books, accountant, raw, credit, message):
     # Given a row whose debit the old reading would have turned into the credit's amount
@@ -92,9 +92,10 @@ def test_an_amount_that_is_not_a_plain_decimal_number_is_refused(books, accounta
     text = HEADER + f'A1,2026-03-01,GEN,6100,,"{raw}",\nA1,2026-03-01,GEN,1400,,,{credit}\n'
     # When the file is imported
     result = _import(books, accountant, text)
-    # Then that row is refused with its line number, and nothing is written
-    assert [str(problem) for problem in result.errors] == [f"line 2: {message}"]
-    assert not result.posted and result.numbers == []
+    # Then that row is refused with its line number (a negative credit on line 3 is named too), and
+    # nothing is written
+    assert [str(problem) for problem in result.errors if problem.line == 2] == [f"line 2: {message}"]
+    assert not result.posted and result.first_number == "" and result.import_id is None
     assert _nothing_written(books, activities)
 
 
@@ -108,8 +109,8 @@ def test_the_foreign_currency_columns_follow_the_same_rule(books, accountant):
     result = _import(books, accountant, text)
     # Then both are refused on their line, and nothing is written
     assert [str(problem) for problem in result.errors] == [
-        "line 2: amount_currency '100,00' is not a number; use a decimal point (100.00)",
-        "line 2: rate '1,1' is not a number; use a decimal point (1.1)",
+        "line 2: The amount_currency '100,00' is not a number; use a decimal point (100.00).",
+        "line 2: The rate '1,1' is not a number; use a decimal point (1.1).",
     ]
     assert _nothing_written(books, activities)
 
@@ -125,7 +126,7 @@ def test_the_cli_names_a_decimal_comma_and_imports_nothing(books, tmp_path):
         call_command("ledger", "import-entries", str(path), "--company", "acme", stdout=io.StringIO(), stderr=err)
     # Then the row is reported and nothing was imported
     assert str(failed.value) == "1 problem(s) in comma.csv; nothing was imported."
-    assert err.getvalue() == "comma.csv: line 2: debit '1,5' is not a number; use a decimal point (1.5)\n"
+    assert err.getvalue() == "comma.csv: line 2: The debit '1,5' is not a number; use a decimal point (1.5).\n"
     assert _nothing_written(books, activities)
 
 
@@ -185,17 +186,16 @@ def test_the_cli_refuses_a_file_that_is_not_utf8(books, tmp_path):
     # When it is imported from the command line
     with pytest.raises(CommandError) as failed:
         _cli("import-entries", str(path), "--company", "acme")
-    # Then the command names the file and the byte it could not decode
-    position = data.index(b"\xe9")
-    assert str(failed.value) == (f"Cannot read {path}: 'utf-8' codec can't decode byte 0xe9 in position {position}: "
-                                 "invalid continuation byte")
+    # Then the command names the line it could not decode
+    assert str(failed.value) == "The file is not UTF-8 text (line 2): save it as UTF-8 CSV. [import.encoding]"
     assert _nothing_written(books, activities)
 
 
 @pytest.mark.parametrize(("data", "message"), [
     (HUGE.encode(), HUGE_MESSAGE),
     (NUL.encode(), NUL_MESSAGE),
-    ((HEADER + "A1,2026-03-01,GEN,6100,Caf\u00e9,1.00,\n").encode("latin-1"), "The file is not UTF-8 text."),
+    ((HEADER + "A1,2026-03-01,GEN,6100,Caf\u00e9,1.00,\n").encode("latin-1"),
+     "The file is not UTF-8 text (line 2): save it as UTF-8 CSV."),
 ], ids=["huge", "nul", "latin-1"])
 def test_the_import_page_shows_a_bad_file_as_an_error_on_the_file(books, web, data, message):
     activities = Activity.objects.filter(company=books).count()

@@ -42,6 +42,7 @@ from keel.ledger.models import (
     AccountGroup,
     CostCentre,
     Entry,
+    EntryImport,
     FiscalYear,
     Line,
     Period,
@@ -709,6 +710,8 @@ def entry_reverse(request, pk: int):
 
 @company_page("ledger.post")
 def entry_import(request):
+    """Upload a journal file: checked row by row, posted all or nothing, then the import's page
+    with its entries. A file imported before asks for confirmation (the repeat checkbox)."""
     company = request.company
     form = EntryImportForm()
     result = None
@@ -716,24 +719,45 @@ def entry_import(request):
         form = EntryImportForm(request.POST, request.FILES)
 
         def call(data):
-            raw = data["file"].read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                from keel.core.exceptions import ValidationFailed
-
-                raise ValidationFailed("The file is not UTF-8 text.", code="import.encoding", field="file")
-            return importing.import_entries(actor=request.user, company=company, text=text, dry_run=data["dry_run"])
+            upload = data["file"]
+            upload.seek(0)  # a temporary file on disk for a large upload: read as a stream
+            return importing.import_entries(actor=request.user, company=company, file=upload,
+                                            file_name=upload.name or "", dry_run=data["dry_run"],
+                                            accept_repeat=data["accept_repeat"])
 
         outcome = submit(form, company=company, document_type=ENTRY_DOC, call=call)
         if outcome.ok:
             result = outcome.result
             if result.posted:
                 messages.success(request, f"{result.entries} entries ({result.lines} lines) were posted.")
-                return redirect(reverse("ledger:entry_list") + "?q=&journal=")
+                return redirect("ledger:entry_import_detail", pk=result.import_id)
     return render(request, "ledger/books/entry_import.html", {
         "form": form, "result": result, "title": "Import entries", "submit_label": "Import", "multipart": True,
-        "cancel_url": reverse("ledger:entry_list"),
+        "cancel_url": reverse("ledger:entry_list"), "columns": importing.COLUMNS,
+        "recent_imports": EntryImport.objects.for_company(company).select_related("imported_by")[:10],
+    })
+
+
+@company_page("ledger.post", methods=["GET"])
+def entry_import_template(request):
+    """A journal file to fill in: every column, with example rows."""
+    response = HttpResponse(importing.TEMPLATE_CSV, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="journal-import-template.csv"'
+    return response
+
+
+@company_page("ledger.view", methods=["GET"])
+def entry_import_detail(request, pk: int):
+    """One import: the file, who and when, and the entries it posted (by their source index)."""
+    batch = get_visible(EntryImport.objects.select_related("imported_by", "repeat_of"), request.user, "ledger.view",
+                        company=request.company, pk=pk)
+    entries = (Entry.objects.for_company(request.company)
+               .filter(source_type=importing.SOURCE_TYPE, source_id=str(batch.pk))
+               .select_related("journal").order_by("date", "id"))
+    page_obj = page_of(entries, request)
+    selectors.attach_entry_totals(request.company, page_obj.object_list)
+    return render(request, "ledger/books/entry_import_detail.html", {
+        "batch": batch, "page_obj": page_obj, "title": f"Import #{batch.pk}",
     })
 
 
@@ -791,6 +815,8 @@ urlpatterns = [
     path("entries/", entry_list, name="entry_list"),
     path("entries/new/", entry_create, name="entry_create"),
     path("entries/import/", entry_import, name="entry_import"),
+    path("entries/import/template/", entry_import_template, name="entry_import_template"),
+    path("imports/<int:pk>/", entry_import_detail, name="entry_import_detail"),
     path("entries/<int:pk>/", entry_detail, name="entry_detail"),
     path("entries/<int:pk>/edit/", entry_edit, name="entry_edit"),
     path("entries/<int:pk>/delete/", entry_delete, name="entry_delete"),

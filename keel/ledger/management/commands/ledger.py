@@ -1,7 +1,7 @@
 """`keel ledger <action>`: the general ledger from the command line.
 
     keel ledger verify [--company C]                  recompute running balances from lines
-    keel ledger import-entries FILE.csv --company C [--dry-run] [--user U]
+    keel ledger import-entries FILE.csv --company C [--dry-run] [--accept-repeat] [--user U]
     keel ledger trial-balance --company C [--from D] [--to D] [--cost-centre CODE] [--format table|csv|json]
     keel ledger close-period --company C --period YYYY-MM [--user U]
     keel ledger reopen-period --company C --period YYYY-MM --reason TEXT [--user U]
@@ -55,10 +55,13 @@ class Command(BaseCommand):
         verify.add_argument("--company", help="Company code (default: every company)")
 
         imports = actions.add_parser("import-entries", help=ACTIONS["import-entries"])
-        imports.add_argument("file", help="CSV: entry,date,journal,account,label,debit,credit "
-                                          "[,currency,amount_currency,rate,party,tax,cost_centre,due_date,reference,description]")
+        imports.add_argument("file", help="CSV (comma, semicolon or tab separated): entry,date,journal,account,label,"
+                                          "debit,credit [,currency,amount_currency,rate,party,tax,tax_role,cost_centre,"
+                                          "due_date,reference,description]")
         imports.add_argument("--company", required=True, help="Company code")
         imports.add_argument("--dry-run", action="store_true", help="Check everything, write nothing")
+        imports.add_argument("--accept-repeat", action="store_true",
+                             help="Import a file that was imported already (refused otherwise)")
         imports.add_argument("--user", help="Act as this user (their permission is checked); default: the system")
 
         trial = actions.add_parser("trial-balance", help=ACTIONS["trial-balance"])
@@ -155,7 +158,7 @@ class Command(BaseCommand):
     def import_entries(self, options) -> None:
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
+            DownloadColumn,
             Progress,
             TextColumn,
             TimeRemainingColumn,
@@ -166,35 +169,39 @@ class Command(BaseCommand):
         company = self._company(options["company"])
         actor = self._actor(options)
         path = Path(options["file"])
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Cannot read {path}: {exc}")
         dry_run = options["dry_run"]
-        progress = Progress(TextColumn("posting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        progress = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                             transient=True, disable=not sys.stderr.isatty())
         task = None
 
         def advance(done: int, total: int) -> None:
             nonlocal task
             if task is None:
-                task = progress.add_task("posting", total=total)
+                task = progress.add_task("importing", total=total)
             progress.update(task, completed=done)
 
-        with progress:
-            result = import_entries(actor=actor, company=company, text=text, dry_run=dry_run,
-                                    check_permission=actor is not None, progress=advance)
+        try:
+            stream = path.open("rb")
+        except OSError as exc:
+            raise CommandError(f"Cannot read {path}: {exc}")
+        with stream, progress:
+            result = import_entries(actor=actor, company=company, file=stream, file_name=path.name, dry_run=dry_run,
+                                    accept_repeat=options["accept_repeat"], check_permission=actor is not None,
+                                    progress=advance)
         if result.errors:
             for problem in result.errors:
                 self.stderr.write(f"{path.name}: {problem}")
+            if result.unlisted_problems:
+                self.stderr.write(f"{path.name}: ... and {result.unlisted_problems:,} more problem(s)")
             raise CommandError(
-                f"{len(result.errors)} problem(s) in {path.name}; nothing was imported.", returncode=1)
+                f"{result.problem_count} problem(s) in {path.name}; nothing was imported.", returncode=1)
         if dry_run:
             self.stdout.write(f"{company.code}: {result.entries} entries ({result.lines} lines) are valid; "
                               "nothing was written (--dry-run).")
             return
-        span = f" ({result.numbers[0]} .. {result.numbers[-1]})" if result.numbers else ""
-        self.stdout.write(f"{company.code}: {result.entries} entries ({result.lines} lines) posted{span}.")
+        span = f" ({result.first_number} .. {result.last_number})" if result.first_number else ""
+        self.stdout.write(f"{company.code}: {result.entries} entries ({result.lines} lines) posted{span}, "
+                          f"import #{result.import_id}.")
 
     def trial_balance(self, options) -> None:
         from keel.ledger.reports import report_range
