@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_load_currencies'),
-        ('ledger', '0012_statement_line_date_index'),
+        ("ledger", "0018_open_item_allocations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
