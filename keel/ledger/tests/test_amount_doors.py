@@ -27,7 +27,7 @@ from keel.ledger.services.budgets import BudgetRowInput, create_budget, set_budg
 from keel.ledger.services.revaluation import post_realized_difference
 from keel.ledger.services.taxes import compute_taxes
 from keel.ledger.tests.bank_helpers import CSV_MAPPING, bank_account, sample
-from keel.ledger.tests.factories import DAY
+from keel.ledger.tests.factories import DAY, party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_the_largest_amount_is_posted_and_read_back_exactly(books):
 def test_a_foreign_amount_whose_conversion_is_too_large_is_refused(books, owner):
     set_rate(actor=owner, company=books, currency="USD", on_date=dt.date(2026, 3, 1), rate="2")
     too_large(lambda: post_entry(actor=None, company=books, journal="SAL", date=DAY, check_permission=False, lines=[
-        LineInput(account="1200", currency="USD", amount_currency=D("60000000000.00")),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency=D("60000000000.00")),
         LineInput(account="4000", currency="USD", amount_currency=D("-60000000000.00"))]), "lines[0].amount_currency")
     nothing_posted(books)
 
@@ -118,15 +118,15 @@ def test_the_entry_page_reads_thousands_separators(books, accountant, client_for
 
 
 def test_tax_computation_refuses_a_too_large_amount_or_product(books):
-    too_large(lambda: compute_taxes(company=books, lines=[{"amount": TOO_LARGE, "tax_codes": ["S20"]}]),
+    too_large(lambda: compute_taxes(company=books, kind="sales", lines=[{"amount": TOO_LARGE, "tax_codes": ["S20"]}]),
               "lines[0].amount")
-    too_large(lambda: compute_taxes(company=books, lines=[{"quantity": "1000", "unit_price": "100000000",
+    too_large(lambda: compute_taxes(company=books, kind="sales", lines=[{"quantity": "1000", "unit_price": "100000000",
                                                            "tax_codes": ["S20"]}]), "lines[0].amount")
 
 
 def test_the_tax_api_refuses_a_too_large_amount(books, accountant):
     api = ApiClient(accountant, books)
-    assert_error(api.post("/api/ledger/taxes/compute", {"lines": [{"amount": TOO_LARGE, "tax_codes": ["S20"]}]}),
+    assert_error(api.post("/api/ledger/taxes/compute", {"kind": "sales", "lines": [{"amount": TOO_LARGE, "tax_codes": ["S20"]}]}),
                  400, "money.too_large")
 
 
@@ -193,7 +193,11 @@ def test_the_statement_import_refuses_a_too_large_balance_or_transaction(books):
     too_large(imported(sample("csv"), D(TOO_LARGE)), "file")
     huge = sample("csv").replace(b";;250,00;", b";;100000000000,00;")
     assert huge != sample("csv")
-    too_large(imported(huge, D("1000.00")), "file")
+    # An amount in the file is refused by the parser naming its line (a malformed file).
+    with pytest.raises(ValidationFailed) as refused:
+        imported(huge, D("1000.00"))()
+    assert refused.value.code == "statement.malformed"
+    assert "is too large" in refused.value.message and "99,999,999,999.9999" in refused.value.message
     assert not BankStatement.objects.exists()
 
 

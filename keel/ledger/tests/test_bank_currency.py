@@ -24,6 +24,7 @@ from keel.ledger.services.revaluation import (
     preview_revaluation,
 )
 from keel.ledger.tests.bank_helpers import import_sample
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -64,11 +65,11 @@ def test_a_base_currency_bank_account_takes_base_amounts_only(eur_bank):
     before = counts(books)
     with pytest.raises(ValidationFailed) as exc:
         post(books, [LineInput(account="1400", currency="USD", amount_currency="100.00"),
-                     LineInput(account="1200", credit="90.00")])
+                     LineInput(account="1200", party=party_for(books, "1200"), credit="90.00")])
     assert (exc.value.code, list(exc.value.fields)) == ("account.currency_mismatch", ["lines[0].currency"])
     assert "bank account is in EUR" in exc.value.message
     assert counts(books) == before
-    post(books, [LineInput(account="1400", debit=Decimal("90.00")), LineInput(account="1200", credit=Decimal("90.00"))])
+    post(books, [LineInput(account="1400", debit=Decimal("90.00")), LineInput(account="1200", party=party_for(books, "1200"), credit=Decimal("90.00"))])
     assert ledger_balance(eur_bank, MAR_16) == Decimal("90.00")
 
 
@@ -76,7 +77,7 @@ def test_a_foreign_bank_account_takes_its_currency_only(usd_bank):
     books = usd_bank.company
     before = counts(books)
     with pytest.raises(ValidationFailed) as exc:
-        post(books, [LineInput(account="1410", debit=Decimal("90.00")), LineInput(account="1200", credit=Decimal("90.00"))])
+        post(books, [LineInput(account="1410", debit=Decimal("90.00")), LineInput(account="1200", party=party_for(books, "1200"), credit=Decimal("90.00"))])
     assert exc.value.code == "account.currency_mismatch"
     assert counts(books) == before
 

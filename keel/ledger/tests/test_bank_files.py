@@ -471,7 +471,7 @@ def test_the_import_page_reads_the_opening_balance_with_the_amount_rules(gb, acc
             "file": SimpleUploadedFile("april.csv", _file("csv_debit_credit.csv"), "text/csv"), **mapping})
 
     refused = upload("1.000,00")
-    assert "The opening balance '1.000,00' is not a number" in " ".join(refused.context["form"].errors["opening_balance"])
+    assert "The opening balance (csv only) '1.000,00' is not a number" in " ".join(refused.context["form"].errors["opening_balance"])
     _nothing_imported()
     assert upload("1,000.00").status_code == 302
     assert BankStatement.objects.get().opening_balance == D("1000.00")

@@ -183,7 +183,7 @@ def invoice_source():
 
 def test_a_department_registers_its_documents_and_only_its_undo_reverses_them(books, accountant, invoice_source):
     assert entry_source("test.invoice") == invoice_source
-    entry = post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(),
+    entry = post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(company=books),
                        source_type="test.invoice", source_id="17", purpose="issue", check_permission=False)
     refusal = _refused_plain_reversal(entry, accountant, undo="Cancel the invoice")
     assert "invoice 17" in refusal.message and refusal.extra["undo_service"] == "keel.billing.services.cancel_invoice"
@@ -199,7 +199,7 @@ def test_a_department_registers_its_documents_and_only_its_undo_reverses_them(bo
 
 
 def _post_for(company, source_id="17", purpose="issue", amount="100.00"):
-    return post_entry(actor=None, company=company, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(amount),
+    return post_entry(actor=None, company=company, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(amount, company=company),
                       source_type="test.order", source_id=source_id, purpose=purpose, check_permission=False)
 
 
@@ -229,7 +229,7 @@ def test_a_second_entry_for_the_same_source_and_purpose_is_refused_naming_the_fi
 
 
 def test_the_same_source_and_purpose_twice_in_one_bulk_posting_is_refused(books):
-    entry = EntryInput(journal="SAL", date=dt.date(2026, 3, 1), lines=sale(), source_type="test.order", source_id="9",
+    entry = EntryInput(journal="SAL", date=dt.date(2026, 3, 1), lines=sale(company=books), source_type="test.order", source_id="9",
                        purpose="issue")
     before = _snapshot(books)
     with pytest.raises(PostingRefused) as refused:
@@ -245,7 +245,7 @@ def test_other_companies_have_their_own_sources(books, other_books):
 
 def test_a_purpose_needs_a_source(books):
     with pytest.raises(PostingRefused) as refused:
-        post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(), purpose="issue",
+        post_entry(actor=None, company=books, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(company=books), purpose="issue",
                    check_permission=False)
     assert refused.value.code == "entry.invalid_purpose"
 
@@ -301,7 +301,7 @@ def test_the_upgrade_gives_existing_process_entries_their_purpose(books, owner):
     _a_year(books)
     closing = close_fiscal_year(actor=owner, company=books, fiscal_year=2025).entry
     year_2026 = FiscalYear.objects.get(company=books, year=2026)
-    doubled = [post_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 1), lines=sale(),
+    doubled = [post_entry(actor=None, company=books, journal="GEN", date=dt.date(2026, 3, 1), lines=sale(company=books),
                           source_type="ledger.fiscal_year", source_id=str(year_2026.pk), check_permission=False)
                for _ in range(2)]
     Entry.objects.filter(pk=closing.pk).update(purpose="")  # as an older version posted it

@@ -34,7 +34,7 @@ from keel.ledger.services import (
 )
 from keel.ledger.services.balances import verify_balances
 from keel.ledger.services.posting import post_draft_entry, reverse_entry
-from keel.ledger.tests.factories import DAY, post_sale, sale
+from keel.ledger.tests.factories import DAY, party_for, post_sale, sale
 
 pytestmark = pytest.mark.django_db
 
@@ -185,9 +185,9 @@ def varied(books, owner):
         post_sale(books, amount="100"),
     ]
     result = post_entries_bulk(actor=None, company=books, check_permission=False,
-                               entries=[EntryInput("SAL", DAY, sale(f"{n}.5")) for n in range(1, 6)])
+                               entries=[EntryInput("SAL", DAY, sale(f"{n}.5", company=books)) for n in range(1, 6)])
     entries += list(Entry.objects.filter(pk__in=result.ids))
-    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale("12.30"),
+    draft = create_draft_entry(actor=None, company=books, journal="GEN", date=DAY, lines=sale("12.30", company=books),
                                reference="draft", check_permission=False)
     entries.append(post_draft_entry(actor=None, entry=draft, check_permission=False))
     return books, entries, party
@@ -276,7 +276,7 @@ def test_the_reversal_of_an_exchange_difference_keeps_a_digest_verify_agrees_wit
     the digest reads both alike."""
     set_rate(actor=owner, company=books, currency="USD", on_date=dt.date(2026, 3, 1), rate="0.9")
     entry = post_entry(actor=None, company=books, journal="GEN", date=DAY, check_permission=False, lines=[
-        LineInput(account="1200", currency="USD", amount_currency=D("0"), debit=D("5.00")),
+        LineInput(account="1200", party=party_for(books, "1200"), currency="USD", amount_currency=D("0"), debit=D("5.00")),
         LineInput(account="4000", credit=D("5.00"))])
     reversal = reverse_entry(actor=None, entry=entry, date=DAY, check_permission=False)
     assert reversal.digest == recomputed(reversal)

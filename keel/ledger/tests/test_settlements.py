@@ -39,7 +39,7 @@ def _invoice(company, party, amount="100.00", day=JAN_10, account="1200"):
 def _payment(company, party, amount="100.00", day=FEB_5, account="1200"):
     sign = 1 if account == "1200" else -1
     return post_entry(actor=None, company=company, journal="BNK", date=day, check_permission=False, lines=[
-        LineInput(account="1400", currency="USD", amount_currency=sign * D(amount)),
+        LineInput(account="1450", currency="USD", amount_currency=sign * D(amount)),
         LineInput(account=account, currency="USD", amount_currency=-sign * D(amount), party=party.pk)])
 
 

@@ -18,6 +18,7 @@ from keel.ledger.models import Entry, Line, TaxCode, TaxCodeComponent
 from keel.ledger.services.posting import post_entry
 from keel.ledger.services.taxes import DocumentLine, compute_taxes, tax_line_inputs
 from keel.ledger.tax_reports import get_tax_return
+from keel.ledger.tests.factories import party_for
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,8 @@ def post_document(company, kind: str, lines: list[DocumentLine], *, rounding: st
     account, counterpart, journal = ACCOUNTS[kind]
     computation = compute_taxes(company=company, kind=kind, lines=lines, rounding=rounding)
     return post_entry(actor=None, company=company, journal=journal, date=MARCH_1, check_permission=False,
-                      lines=tax_line_inputs(computation, accounts=account, counterpart=counterpart))
+                      lines=tax_line_inputs(computation, accounts=account, counterpart=counterpart,
+                                            party=party_for(company, counterpart)))
 
 
 def test_an_untaxed_line_of_a_bill_posts_as_a_purchase(books):
@@ -146,7 +148,8 @@ def test_sales_purchase_and_mixed_documents_post_each_kind_to_its_side_and_boxes
             computation = compute_taxes(company=books, kind=kind, rounding=rounding, lines=[
                 DocumentLine(amount=amount, tax_codes=_named(kind, choice)) for amount, choice in lines])
             account, counterpart, journal = ACCOUNTS[kind]
-            inputs = tax_line_inputs(computation, accounts=account, counterpart=counterpart)
+            inputs = tax_line_inputs(computation, accounts=account, counterpart=counterpart,
+                                     party=party_for(books, counterpart))
             assert sum((i.debit for i in inputs), ZERO) == sum((i.credit for i in inputs), ZERO)
             # Every base line, taxed or not, is on its kind's side: a sale credits (a positive
             # amount), a purchase debits; a negative line (a credit note) the other way.

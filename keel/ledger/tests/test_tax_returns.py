@@ -38,6 +38,7 @@ from keel.ledger.services.taxes import (
     update_tax_code,
 )
 from keel.ledger.tax_reports import get_tax_return
+from keel.ledger.tests.factories import party_for
 from keel.web.tests.pages import Page, page_tests
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +52,14 @@ BOX_1 = "VAT due in the period on sales and other outputs"
 def sell(company, amount: str, *, day=dt.date(2026, 3, 10), code="S20") -> Entry:
     computation = compute_taxes(company=company, kind="sales", lines=[DocumentLine(amount=amount, tax_codes=[code])])
     return post_entry(actor=None, company=company, journal="SAL", date=day, check_permission=False,
-                      lines=tax_line_inputs(computation, accounts="4000", counterpart="1200"))
+                      lines=tax_line_inputs(computation, accounts="4000", counterpart="1200", party=party_for(company, "1200")))
 
 
 def buy(company, amount: str, *, day=dt.date(2026, 3, 12)) -> Entry:
     computation = compute_taxes(company=company, kind="purchase", lines=[
         DocumentLine(amount=amount, tax_codes=["P20"]), DocumentLine(amount="50.00")])
     return post_entry(actor=None, company=company, journal="PUR", date=day, check_permission=False,
-                      lines=tax_line_inputs(computation, accounts="6200", counterpart="2100"))
+                      lines=tax_line_inputs(computation, accounts="6200", counterpart="2100", party=party_for(company, "2100")))
 
 
 def stored(tax_return: TaxReturn) -> tuple:
