@@ -13,10 +13,10 @@ carries cost centre SALES, the rent ADMIN).
 from __future__ import annotations
 
 import datetime as dt
-from unittest import mock
 import io
 import json
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
