@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _post(company, amount="100.00"):
-    return post_entry(actor=None, company=company, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(amount),
+    return post_entry(actor=None, company=company, journal="SAL", date=dt.date(2026, 3, 1), lines=sale(amount, company=company),
                       source_type="test.order", source_id="17", purpose="issue", check_permission=False)
 
 
