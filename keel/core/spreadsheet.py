@@ -26,6 +26,13 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
+def unescape_cell(value: str) -> str:
+    """The text safe_cell was given: a file Keel exported imports back as it was typed."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value[1:]):
+        return value[1:]
+    return value
+
+
 class _SafeWriter:
     def __init__(self, writer) -> None:
         self._writer = writer

@@ -8,9 +8,7 @@ numbers with a number format, PDF as right-aligned text.
 
 from __future__ import annotations
 
-import csv
 import io
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,6 +16,7 @@ from django.utils import timezone
 
 from keel.core.exceptions import ValidationFailed
 from keel.core.money import currency_decimals
+from keel.core.spreadsheet import csv_writer, safe_cell
 from keel.ledger.reports import GeneralLedger, Report, iter_ledger_lines
 from keel.ledger.reports._common import range_label
 from keel.ledger.reports.trial_balance import TrialBalanceReport
@@ -27,8 +26,6 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
-# Spreadsheet programs run cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -160,12 +157,8 @@ def tax_return_table(report, *, company, comparison=None) -> Table:
 
 
 def _safe_text(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) and not _is_number(text) else text
-
-
-def _is_number(text: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+(\.\d+)?", text))
+    """Text as a spreadsheet opens it: never run as a formula (keel.core.spreadsheet)."""
+    return safe_cell("" if value is None else str(value))
 
 
 def _amount_text(value, decimals: int) -> str:
@@ -176,7 +169,7 @@ def _amount_text(value, decimals: int) -> str:
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([table.title])
     writer.writerow([table.subtitle])
     writer.writerow(table.headers)
@@ -196,10 +189,10 @@ def to_xlsx(table: Table) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = table.title[:31].replace(":", " ").replace("/", " ")
-    sheet.append([table.title])
+    sheet.append([safe_cell(table.title)])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([table.subtitle])
-    sheet.append(table.headers)
+    sheet.append([safe_cell(table.subtitle)])
+    sheet.append([safe_cell(header) for header in table.headers])
     for cell in sheet[3]:
         cell.font = Font(bold=True)
     number_format = "#,##0" + ("." + "0" * table.decimals if table.decimals else "")

@@ -23,7 +23,6 @@ definitions) is a `ReturnSetup`: the company's current one, or the one a filed r
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -36,6 +35,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import round_amount
+from keel.core.spreadsheet import csv_writer
 from keel.ledger.choices import TaxKind, TaxRole
 from keel.ledger.models import Line, TaxBox, TaxCode, TaxCodeComponent
 
@@ -262,7 +262,7 @@ def list_box_lines(company: Company, box: str, date_from: dt.date, date_to: dt.d
 def tax_return_csv(report: TaxReturnReport) -> str:
     """The return as CSV: one row per box, code and role, then one total row per box."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(["box", "tax_code", "role", "amount", "currency", "date_from", "date_to"])
     period = [report.currency, report.date_from.isoformat(), report.date_to.isoformat()]
     for box in report.boxes:

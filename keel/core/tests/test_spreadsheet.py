@@ -30,3 +30,10 @@ def test_the_csv_writer_escapes_every_row():
     writer.writerow(["=1+1", "-4.00"])
     writer.writerows([["@x"]])
     assert out.getvalue() == "'=1+1,-4.00\n'@x\n"
+
+
+def test_what_was_escaped_reads_back_as_typed():
+    from keel.core.spreadsheet import unescape_cell
+
+    for typed in ("=1+1", "@x", "-2+3", "Hooli", "-12.50", "'quoted"):
+        assert unescape_cell(safe_cell(typed)) == typed

@@ -22,6 +22,7 @@ from keel.core.activity import record
 from keel.core.exceptions import Conflict, ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, parse_amount, quantum
+from keel.core.spreadsheet import csv_writer
 from keel.core.transitions import apply_transition
 from keel.ledger.events import BUDGET_APPROVED, BUDGET_CHANGED, BUDGET_IMPORTED, BUDGET_REOPENED
 from keel.ledger.models import Account, CostCentre, FiscalYear, Period
@@ -333,7 +334,7 @@ def export_budget_csv(*, budget: Budget) -> str:
                    .order_by("start"))
     grid = budget_grid(budget, periods=periods)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["account", "cost_centre", *[p.name for p in periods]])
     for row in grid:
         writer.writerow([row["account"].code, row["cost_centre"].code if row["cost_centre"] else "",

@@ -21,6 +21,7 @@ from django.db.models import ProtectedError, RestrictedError
 from keel.core.activity import record
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
+from keel.core.spreadsheet import csv_writer, unescape_cell
 from keel.ledger.choices import UNIQUE_ROLES, AccountRole, AccountType, CashFlowCategory
 from keel.ledger.events import (
     ACCOUNT_CHANGED,
@@ -278,7 +279,9 @@ def _parse_chart(text: str) -> list[tuple[int, dict[str, str]]]:
         raise ValidationFailed(
             f"The chart file lacks the columns: {', '.join(missing)}.", code="chart.bad_columns", field="file"
         )
-    return [(number, {k: (v or "").strip() for k, v in row.items() if k}) for number, row in enumerate(reader, start=2)]
+    # Cells a spreadsheet-safe export wrote as '=... come back as they were typed.
+    return [(number, {k: unescape_cell((v or "").strip()) for k, v in row.items() if k})
+            for number, row in enumerate(reader, start=2)]
 
 
 def load_chart(*, actor, company: Company, text: str, check_permission: bool = True) -> ChartResult:
@@ -416,7 +419,7 @@ def import_chart_csv(*, actor, company: Company, file, check_permission: bool = 
 def export_chart_csv(*, company: Company) -> str:
     """The company's chart as a CSV file that import_chart_csv loads again."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     groups = list(AccountGroup.objects.for_company(company).select_related("parent"))
     by_id = {g.pk: g for g in groups}

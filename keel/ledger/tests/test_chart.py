@@ -90,3 +90,15 @@ def test_account_codes_and_unique_roles_are_unique_per_company(books, owner, oth
         create_account(actor=owner, company=books, code="3999", name="RE2", account_type="equity", role="retained_earnings")
     assert exc.value.code == "account.role_taken"
     assert Account.objects.for_company(other_books).filter(code="4000").exists()
+
+
+def test_the_chart_export_opens_as_text_and_imports_back_as_typed(books, owner):
+    from keel.ledger.models import Account
+    from keel.ledger.services.chart import export_chart_csv, import_chart_csv
+
+    Account.objects.for_company(books).filter(code="6100").update(name="=HYPERLINK(\"http://evil\")")
+    exported = export_chart_csv(company=books)
+    assert "'=HYPERLINK" in exported and "\n6100,=" not in exported
+    Account.objects.for_company(books).filter(code="6100").update(name="Renamed")
+    import_chart_csv(actor=owner, company=books, file=io.StringIO(exported))
+    assert Account.objects.for_company(books).get(code="6100").name == "=HYPERLINK(\"http://evil\")"

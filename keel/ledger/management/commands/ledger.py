@@ -15,7 +15,6 @@ writes nothing then.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from keel.core.exceptions import KeelError
 from keel.core.models import Company
+from keel.core.spreadsheet import csv_writer
 
 ACTIONS = {
     "verify": "Recompute running balances from the journal lines",
@@ -228,7 +228,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))
             return
         if fmt == "csv":
-            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer = csv_writer(self.stdout, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(rows)
             writer.writerow(totals)
