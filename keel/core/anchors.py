@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from keel.core.activity import verify_chain
 from keel.core.models import Activity, ActivityChainHead, Company
+from keel.core.records import parse_id
 from keel.keyfile import key_from_file
 
 FORMAT = 1
@@ -120,8 +121,8 @@ def anchored_company_ids() -> list[int]:
     ids = []
     for path in folder.glob("company-*.jsonl"):
         number = path.stem.removeprefix("company-")
-        if number.isdigit():
-            ids.append(int(number))
+        if parse_id(number) is not None:
+            ids.append(parse_id(number))
     return sorted(ids)
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
 
+from keel.core.records import parse_id
+
 
 @dataclass(frozen=True)
 class EntrySource:
@@ -46,9 +48,8 @@ class EntrySource:
         try:
             if not self.page_takes_id:
                 return reverse(self.page)
-            if not str(source_id).isdigit():
-                return None
-            return reverse(self.page, kwargs={"pk": int(source_id)})
+            pk = parse_id(source_id)
+            return reverse(self.page, kwargs={"pk": pk}) if pk is not None else None
         except NoReverseMatch:
             return None
 

@@ -22,6 +22,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, quantum
+from keel.core.records import parse_id
 from keel.ledger.choices import CLOSING_SOURCE_TYPE, AccountType
 from keel.ledger.models import Account, AccountGroup, CostCentre, Entry, FiscalYear, Line
 from keel.ledger.selectors import movements
@@ -79,8 +80,8 @@ def get_cost_centre(company: Company, reference) -> CostCentre | None:
     text = str(reference).strip()
     centres = CostCentre.objects.for_company(company)
     found = centres.filter(code=text).first()
-    if found is None and text.isdigit() and len(text) < 19:
-        found = centres.filter(pk=int(text)).first()
+    if found is None and parse_id(text) is not None:
+        found = centres.filter(pk=parse_id(text)).first()
     if found is None:
         raise ValidationFailed(f"No cost centre '{text[:40]}' in this company.", code="report.unknown_cost_centre",
                                field="cost_centre")

@@ -20,6 +20,7 @@ from keel.api.pagination import decode_cursor, encode_cursor
 from keel.core.db_money import MoneySum
 from keel.core.exceptions import ValidationFailed
 from keel.core.models import Company
+from keel.core.records import parse_id
 from keel.ledger.choices import BALANCE_SHEET_TYPES
 from keel.ledger.models import Account, Balance, Line, Period
 from keel.ledger.reports._common import ZERO, ReportRange, money_quantum
@@ -44,8 +45,8 @@ def get_account(company: Company, reference) -> Account:
         raise ValidationFailed("Choose an account.", code="report.unknown_account", field="account")
     accounts = Account.objects.for_company(company).select_related("group")
     found = accounts.filter(code=text[:20]).first()
-    if found is None and text.isdigit() and len(text) < 19:
-        found = accounts.filter(pk=int(text)).first()
+    if found is None and parse_id(text) is not None:
+        found = accounts.filter(pk=parse_id(text)).first()
     if found is None:
         raise ValidationFailed(f"No account '{text[:40]}' in this company.", code="report.unknown_account",
                                field="account")

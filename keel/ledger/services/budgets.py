@@ -22,6 +22,7 @@ from keel.core.activity import record
 from keel.core.exceptions import Conflict, ValidationFailed
 from keel.core.models import Company
 from keel.core.money import currency_decimals, parse_amount, quantum
+from keel.core.records import parse_id
 from keel.core.spreadsheet import csv_writer
 from keel.core.transitions import apply_transition
 from keel.ledger.events import BUDGET_APPROVED, BUDGET_CHANGED, BUDGET_IMPORTED, BUDGET_REOPENED
@@ -176,8 +177,8 @@ class _Lookup:
             return by_id.get(value.pk)
         text = str(value).strip()
         found = by_code.get(text)
-        if found is None and text.isdigit() and len(text) < 19 and not isinstance(value, str):
-            found = by_id.get(int(text))
+        if found is None and not isinstance(value, str) and parse_id(text) is not None:
+            found = by_id.get(parse_id(text))
         return found
 
     def resolve(self, row: BudgetRowInput, prefix: str) -> _Resolved:

@@ -52,6 +52,7 @@ from keel.core.bulk import bulk_work
 from keel.core.exceptions import KeelError, ValidationFailed
 from keel.core.models import Company, Party
 from keel.core.money import currency_decimals, parse_amount
+from keel.core.records import parse_id
 from keel.ledger.choices import PeriodStatus
 from keel.ledger.events import ENTRIES_IMPORTED
 from keel.ledger.models import Account, CostCentre, Journal, TaxCode
@@ -171,8 +172,8 @@ class _Parties:
         if value in self.cache:
             return self.cache[value]
         parties = Party.objects.for_company(self.company)
-        if value.isdigit() and len(value) < 19:
-            found = list(parties.filter(pk=int(value)).values_list("pk", flat=True)[:2])
+        if parse_id(value) is not None:
+            found = list(parties.filter(pk=parse_id(value)).values_list("pk", flat=True)[:2])
         else:
             found = list(parties.filter(Q(tax_id__iexact=value) | Q(name__iexact=value))
                          .values_list("pk", flat=True)[:2])

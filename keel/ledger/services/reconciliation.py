@@ -22,6 +22,7 @@ from keel.core.activity import record
 from keel.core.exceptions import Conflict, KeelError, NotFound, ValidationFailed
 from keel.core.models import Company, Party
 from keel.core.money import format_money, parse_amount, round_amount
+from keel.core.records import parse_id
 from keel.core.services.currencies import get_rate
 from keel.ledger.bank.matching import LedgerItem, Proposal, Rules, StatementItem, propose
 from keel.ledger.choices import PARTY_ROLES, EntryStatus
@@ -106,13 +107,13 @@ def _write_off_account(company: Company, value) -> Account:
 def _write_off_party(company: Company, value) -> int | None:
     if value in (None, ""):
         return None
-    text = str(value.pk if isinstance(value, Party) else value).strip()
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+    wanted = parse_id(value.pk if isinstance(value, Party) else value)
+    if wanted is None:
         raise ValidationFailed(f"'{value}' is not a party id.", code="reconciliation.invalid_party",
                                field="write_off_party")
-    party_id = Party.objects.for_company(company).filter(pk=int(text)).values_list("pk", flat=True).first()
+    party_id = Party.objects.for_company(company).filter(pk=wanted).values_list("pk", flat=True).first()
     if party_id is None:
-        raise NotFound(f"There is no party #{text} in {company.code}.", code="party.not_found", field="write_off_party")
+        raise NotFound(f"There is no party #{wanted} in {company.code}.", code="party.not_found", field="write_off_party")
     return party_id
 
 

@@ -37,6 +37,7 @@ from keel.core.db_money import MoneySum
 from keel.core.exceptions import NotFound, ValidationFailed
 from keel.core.models import Company
 from keel.core.money import format_money, parse_amount, round_amount
+from keel.core.records import parse_id
 from keel.ledger.choices import PARTY_ROLES, AccountRole, SettlementStatus
 from keel.ledger.events import ITEMS_SETTLED, SETTLEMENT_UNDONE
 from keel.ledger.models import Account, Line, SettledLine, Settlement
@@ -69,10 +70,10 @@ class _Take:
 
 
 def _line_id(value) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+    line_id = parse_id(value)
+    if line_id is None:
         raise ValidationFailed(f"'{value}' is not a journal line id.", code="settlement.invalid", field="lines")
-    return int(text)
+    return line_id
 
 
 def _allocations(values: Sequence) -> list[tuple[int, object]]:

@@ -386,3 +386,8 @@ def test_the_entry_totals_of_a_page_read_lines_by_their_entry(books, web):
         cursor.execute(f"EXPLAIN QUERY PLAN {totals}")
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "ledger_line_entry_id" in plan
+
+
+def test_adding_a_line_with_an_odd_line_count_is_no_server_error(books, accountant, client_for):
+    response = client_for(accountant).post("/ledger/entries/new/", {"action": "add_line", "lines-TOTAL_FORMS": "\u00b2"})
+    assert response.status_code == 200

@@ -240,3 +240,9 @@ def test_an_auditor_sees_open_items_but_cannot_settle_or_undo(books, owner, item
     settlement = settle_items(actor=owner, company=books, lines=[invoice.pk, payment.pk])
     assert auditor.post(f"/ledger/settlements/{settlement.pk}/undo/").status_code == 403
     assert Settlement.objects.get(pk=settlement.pk).status == "posted" and Settlement.objects.count() == 1
+
+
+def test_a_line_id_in_another_script_is_refused_not_a_server_error(books, accountant):
+    with pytest.raises(ValidationFailed) as refused:
+        settle_items(actor=accountant, company=books, lines=["\u00b2", "\u0661\u0662"])
+    assert refused.value.code == "settlement.invalid"

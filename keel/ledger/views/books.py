@@ -17,6 +17,7 @@ from keel.core import submissions
 from keel.core.access import get_visible, has_permission
 from keel.core.exceptions import KeelError
 from keel.core.money import format_money
+from keel.core.records import parse_id
 from keel.core.transitions import allowed_targets
 from keel.ledger import selectors
 from keel.ledger.choices import CashFlowCategory, EntryStatus, PeriodStatus
@@ -566,7 +567,7 @@ def _entry_form(request, entry: Entry | None = None):
         data = request.POST.copy()
         if request.POST.get("action") == "add_line":
             count = data.get("lines-TOTAL_FORMS", "0")
-            data["lines-TOTAL_FORMS"] = str(min(int(count) + 1 if count.isdigit() else 1, 500))
+            data["lines-TOTAL_FORMS"] = str(min((parse_id(count) or 0) + 1, 500))
         form = EntryForm(data, company=company)
         formset = LineFormSet(data, prefix="lines", choices=choices)
         action = request.POST.get("action")

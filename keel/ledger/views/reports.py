@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from keel.core.exceptions import KeelError
+from keel.core.records import parse_id
 from keel.ledger import exports, reports
 from keel.ledger.models import Account, CostCentre
 from keel.web.decorators import company_page
@@ -197,11 +198,11 @@ def general_ledger(request):
     company = request.company
     data = request.GET.copy()
     account_value = data.get("account", "").strip()
-    if account_value.isdigit() and len(account_value) < 19:
+    if parse_id(account_value) is not None:
         # An account's id (as the API takes) is shown as its code, unless a code is written the same way.
         accounts = Account.objects.for_company(company)
         if not accounts.filter(code=account_value).exists():
-            found = accounts.filter(pk=int(account_value)).values_list("code", flat=True).first()
+            found = accounts.filter(pk=parse_id(account_value)).values_list("code", flat=True).first()
             data["account"] = found or account_value
     defaults = _defaults(company, as_of=False)
     for key in ("date_from", "date_to"):

@@ -125,7 +125,8 @@ def money(value, decimals=None) -> str:
     if decimals is None or decimals == "":
         places = max(0, -number.as_tuple().exponent)
         return f"{number:,.{places}f}"
-    places = int(decimals) if isinstance(decimals, int) or str(decimals).isdigit() else decimals_of(decimals)
+    places = decimals if isinstance(decimals, int) else (
+        int(decimals) if str(decimals).isascii() and str(decimals).isdigit() else decimals_of(decimals))
     return format_amount(number, places)
 
 
